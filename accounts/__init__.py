@@ -1,0 +1,1 @@
+"""Users, roles (groups) and API tokens."""

@@ -1,0 +1,50 @@
+"""The product's roles, as Django groups holding model permissions.
+
+Code checks permissions (`user.has_perm("archive.view_instance")`), never group names, so a site
+can grant a permission to a single user without inventing a role.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+RADIOLOGIST = "radiologist"
+ANNOTATOR = "annotator"
+REVIEWER = "reviewer"
+ADMIN = "admin"
+# Integration accounts for modalities and PACS that send images (STOW-RS) but may not read them.
+MODALITY = "modality"
+
+# Annotators get no archive permission: they will see de-identified copies, never the archive.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    RADIOLOGIST: ["archive.view_instance"],
+    ANNOTATOR: [],
+    REVIEWER: ["archive.view_instance"],
+    ADMIN: [
+        "archive.view_instance",
+        "archive.add_instance",
+        "archive.delete_instance",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+    ],
+    MODALITY: ["archive.add_instance"],
+}
+ROLES = tuple(ROLE_PERMISSIONS)
+
+
+def roles_ensure(**_: Any) -> None:
+    """Create the role groups and give each exactly its permissions. Safe to run repeatedly."""
+    for role, perm_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        perms = []
+        for name in perm_names:
+            app_label, codename = name.split(".")
+            perm = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if perm is not None:
+                perms.append(perm)
+        group.permissions.set(perms)

@@ -1,0 +1,1 @@
+"""Annotation: label schema, tasks and queue, annotations, review and agreement."""

@@ -1,0 +1,1 @@
+"""The DICOM archive: index, storage, ingest (STOW-RS, C-STORE, import) and DICOMweb read."""

@@ -1,0 +1,1 @@
+"""DICOM file handling with pydicom: parse and validate, locate frames, build DICOM JSON."""

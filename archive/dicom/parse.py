@@ -1,0 +1,343 @@
+"""Parse and validate one Part 10 file: everything the index, the frame index and WADO need.
+
+Reads the header once with pydicom (pixel data is never loaded whole), checks what an archive
+must be able to rely on, and refuses the rest with a reason a sender can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import struct
+import warnings
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import pydicom
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels import pixel_array
+from pydicom.uid import UID
+
+from archive.dicom import frames
+from archive.dicom.failures import (
+    DATASET_DOES_NOT_MATCH,
+    TRANSFER_SYNTAX_NOT_SUPPORTED,
+    InstanceRefused,
+)
+
+UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+BULK_BASE = "{+base}"
+PIXEL_DATA_TAG = 0x7FE00010
+
+
+@dataclass(frozen=True)
+class ParsedInstance:
+    """What ingest stores about one instance; built by `parse_instance`."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    study_instance_uid: str
+    series_instance_uid: str
+    transfer_syntax_uid: str
+    patient: dict[str, str]
+    study: dict[str, Any]
+    series: dict[str, Any]
+    instance: dict[str, Any]
+    frame_index: frames.FrameIndex | None
+    metadata_json: str
+
+
+def parse_instance(fp: BinaryIO, *, file_size: int, check_pixels: bool = True) -> ParsedInstance:
+    """Parse the Part 10 file open in `fp` (seekable, at 0). Raises InstanceRefused with a reason.
+
+    With check_pixels the first frame of compressed data is decoded, so undecodable pixel data
+    is refused at the door rather than discovered by a reader.
+    """
+    ds = _read_header(fp)
+    ts = _transfer_syntax(ds)
+    uids = _required_uids(ds)
+    num_frames = _number_of_frames(ds, uids)
+    frame_index = _frame_index(fp, ds, ts, num_frames=num_frames, file_size=file_size, uids=uids)
+    if check_pixels and frame_index is not None and ts.is_encapsulated:
+        _check_first_frame_decodes(fp, ds, ts, uids)
+    base = f"{BULK_BASE}/studies/{uids[2]}/series/{uids[3]}/instances/{uids[1]}"
+    return ParsedInstance(
+        sop_class_uid=uids[0],
+        sop_instance_uid=uids[1],
+        study_instance_uid=uids[2],
+        series_instance_uid=uids[3],
+        transfer_syntax_uid=str(ts),
+        patient=_patient_attributes(ds),
+        study=_study_attributes(ds),
+        series=_series_attributes(ds),
+        instance=_instance_attributes(ds, num_frames),
+        frame_index=frame_index,
+        metadata_json=_metadata_json(ds, ts, base, has_pixels=PIXEL_DATA_TAG in ds._dict),
+    )
+
+
+def _read_header(fp: BinaryIO) -> Dataset:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ds = pydicom.dcmread(fp, stop_before_pixels=True)
+        except InvalidDicomError as exc:
+            raise InstanceRefused(
+                "Not a DICOM Part 10 file: no 128-byte preamble with 'DICM' and File Meta "
+                f"Information ({exc})"
+            ) from exc
+        except (ValueError, EOFError, OSError, KeyError, TypeError, struct.error) as exc:
+            raise InstanceRefused(f"The DICOM data set cannot be read: {exc}") from exc
+    for warning in caught:
+        if "End of file reached" in str(warning.message):
+            raise InstanceRefused("The file is truncated: it ends inside a sequence")
+    _refuse_truncated_elements(ds)
+    if PIXEL_DATA_TAG in ds._dict:
+        return ds
+    # stop_before_pixels left the file at the Pixel Data element, if there is one.
+    position = fp.tell()
+    if fp.read(4) in (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10"):
+        ds._pixel_position = position  # type: ignore[attr-defined]
+    return ds
+
+
+def _refuse_truncated_elements(ds: Dataset) -> None:
+    """pydicom reads a value cut short by end of file without complaint; an archive must not."""
+    for element in ds._dict.values():
+        if (
+            isinstance(element, RawDataElement)
+            and element.value is not None
+            and element.length != 0xFFFFFFFF
+            and len(element.value) < element.length
+        ):
+            raise InstanceRefused(
+                f"The file is truncated: element {element.tag} holds {len(element.value)} of "
+                f"{element.length} bytes"
+            )
+
+
+def _transfer_syntax(ds: Dataset) -> UID:
+    ts = ds.file_meta.get("TransferSyntaxUID")
+    if not ts:
+        raise InstanceRefused(
+            "File Meta Information has no Transfer Syntax UID (0002,0010)",
+            failure_code=TRANSFER_SYNTAX_NOT_SUPPORTED,
+        )
+    return UID(str(ts))
+
+
+def _required_uids(ds: Dataset) -> tuple[str, str, str, str]:
+    names = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
+    values = []
+    for name in names:
+        value = str(ds.get(name, "") or "").strip().rstrip("\x00")
+        if not value:
+            raise InstanceRefused(
+                f"Required attribute {name} is missing",
+                failure_code=DATASET_DOES_NOT_MATCH,
+                sop_class_uid=values[0] if values else "",
+                sop_instance_uid=values[1] if len(values) > 1 else "",
+            )
+        if len(value) > 64 or not UID_PATTERN.match(value):
+            raise InstanceRefused(
+                f"{name} {value[:70]!r} is not a valid UID",
+                failure_code=DATASET_DOES_NOT_MATCH,
+            )
+        values.append(value)
+    return values[0], values[1], values[2], values[3]
+
+
+def _number_of_frames(ds: Dataset, uids: tuple[str, str, str, str]) -> int:
+    if "PixelData" not in ds and not getattr(ds, "_pixel_position", None):
+        return 0
+    raw = ds._dict.get(0x00280008)
+    if raw is None:
+        return 1
+    text = raw.value.decode("ascii", "replace").strip(" \x00") if isinstance(
+        raw, RawDataElement
+    ) and isinstance(raw.value, bytes) else str(ds.get("NumberOfFrames", "1"))
+    try:
+        count = int(text or "1")
+    except ValueError as exc:
+        raise InstanceRefused(
+            f"Number of Frames (0028,0008) is {text!r}, not an integer",
+            failure_code=DATASET_DOES_NOT_MATCH,
+            sop_class_uid=uids[0],
+            sop_instance_uid=uids[1],
+        ) from exc
+    if count < 1:
+        raise InstanceRefused(f"Number of Frames is {count}", sop_instance_uid=uids[1])
+    return count
+
+
+def _frame_index(
+    fp: BinaryIO,
+    ds: Dataset,
+    ts: UID,
+    *,
+    num_frames: int,
+    file_size: int,
+    uids: tuple[str, str, str, str],
+) -> frames.FrameIndex | None:
+    position = getattr(ds, "_pixel_position", None)
+    if num_frames == 0:
+        return None
+    if position is None:
+        # Deflated files are inflated in memory by pydicom: no positions in the stored file.
+        return None
+    try:
+        fp.seek(position)
+        offset, length = frames.pixel_element_header(
+            fp, implicit_vr=ts.is_implicit_VR, little_endian=ts.is_little_endian
+        )
+        if ts.is_encapsulated:
+            if length != 0xFFFFFFFF:
+                raise InstanceRefused("Compressed Pixel Data must have undefined length")
+            return frames.encapsulated_frame_index(
+                fp, value_offset=offset, num_frames=num_frames, file_size=file_size
+            )
+        rows, columns = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+        samples = int(ds.get("SamplesPerPixel", 1) or 1)
+        bits = int(ds.get("BitsAllocated", 0) or 0)
+        if not (rows and columns and bits):
+            raise InstanceRefused("Pixel Data without Rows, Columns or Bits Allocated")
+        return frames.native_frame_index(
+            value_offset=offset,
+            value_length=length,
+            file_size=file_size,
+            num_frames=num_frames,
+            frame_bits=frames.native_frame_bits(rows, columns, samples, bits),
+        )
+    except InstanceRefused as exc:
+        exc.sop_class_uid, exc.sop_instance_uid = uids[0], uids[1]
+        raise
+
+
+def _check_first_frame_decodes(
+    fp: BinaryIO, ds: Dataset, ts: UID, uids: tuple[str, str, str, str]
+) -> None:
+    fp.seek(0)
+    try:
+        pixel_array(fp, index=0)
+    except Exception as exc:  # noqa: BLE001 - every decoder failure means the same to a sender
+        # pydicom lists one line per decoder plugin; the first plugin's reason is the useful one.
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        detail = (lines[1] if len(lines) > 1 else lines[0]) if lines else type(exc).__name__
+        raise InstanceRefused(
+            f"Pixel Data cannot be decoded ({ts.name}): {detail[:200]}",
+            sop_class_uid=uids[0],
+            sop_instance_uid=uids[1],
+        ) from exc
+
+
+def _text(ds: Dataset, name: str, max_length: int) -> str:
+    value = ds.get(name)
+    if value is None:
+        return ""
+    return str(value).strip()[:max_length]
+
+
+def _int_or_none(ds: Dataset, name: str) -> int | None:
+    try:
+        value = ds.get(name)
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _date_or_none(text: str) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(text[:8], "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _patient_attributes(ds: Dataset) -> dict[str, str]:
+    name = _text(ds, "PatientName", 324)
+    return {
+        "patient_id": _text(ds, "PatientID", 64),
+        "issuer_of_patient_id": _text(ds, "IssuerOfPatientID", 64),
+        "patient_name": name,
+        "patient_name_search": name.upper(),
+        "patient_birth_date": _text(ds, "PatientBirthDate", 8),
+        "patient_sex": _text(ds, "PatientSex", 16),
+    }
+
+
+def _study_attributes(ds: Dataset) -> dict[str, Any]:
+    return {
+        "study_date": _date_or_none(_text(ds, "StudyDate", 8)),
+        "study_time": _text(ds, "StudyTime", 16),
+        "accession_number": _text(ds, "AccessionNumber", 16),
+        "study_id": _text(ds, "StudyID", 16),
+        "study_description": _text(ds, "StudyDescription", 64),
+        "referring_physician_name": _text(ds, "ReferringPhysicianName", 324),
+    }
+
+
+def _series_attributes(ds: Dataset) -> dict[str, Any]:
+    return {
+        "modality": _text(ds, "Modality", 16),
+        "series_number": _int_or_none(ds, "SeriesNumber"),
+        "series_description": _text(ds, "SeriesDescription", 64),
+        "body_part_examined": _text(ds, "BodyPartExamined", 16),
+        "performed_procedure_step_start_date": _text(ds, "PerformedProcedureStepStartDate", 8),
+        "performed_procedure_step_start_time": _text(ds, "PerformedProcedureStepStartTime", 16),
+    }
+
+
+def _instance_attributes(ds: Dataset, num_frames: int) -> dict[str, Any]:
+    return {
+        "instance_number": _int_or_none(ds, "InstanceNumber"),
+        "rows": _int_or_none(ds, "Rows"),
+        "columns": _int_or_none(ds, "Columns"),
+        "number_of_frames": num_frames,
+        "bits_allocated": _int_or_none(ds, "BitsAllocated"),
+        "samples_per_pixel": _int_or_none(ds, "SamplesPerPixel"),
+        "photometric_interpretation": _text(ds, "PhotometricInterpretation", 16),
+    }
+
+
+def _metadata_json(ds: Dataset, ts: UID, base: str, *, has_pixels: bool) -> str:
+    """DICOM JSON of the data set with large binary values replaced by BulkDataURIs."""
+    from django.conf import settings
+
+    def bulk_uri(element: DataElement) -> str:
+        return f"{base}/bulkdata/{element.tag:08X}"
+
+    pixel_position = getattr(ds, "_pixel_position", None)
+    pixel_vr = None
+    if has_pixels:
+        pixel_vr = ds["PixelData"].VR
+        del ds.PixelData
+    try:
+        body = ds.to_json_dict(
+            bulk_data_threshold=settings.ARCHIVE_BULK_DATA_THRESHOLD,
+            bulk_data_element_handler=bulk_uri,
+        )
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InstanceRefused(f"The data set cannot be converted to DICOM JSON: {exc}") from exc
+    body["00020010"] = {"vr": "UI", "Value": [str(ts)]}
+    body["00083002"] = {"vr": "UI", "Value": [str(ts)]}
+    if has_pixels or pixel_position is not None:
+        vr = pixel_vr or ("OB" if ts.is_encapsulated or _bits(ds) <= 8 else "OW")
+        body["7FE00010"] = {
+            "vr": vr if vr in ("OB", "OW") else "OB",
+            "BulkDataURI": f"{base}/bulkdata/7FE00010",
+        }
+    return json.dumps(body, separators=(",", ":"))
+
+
+def _bits(ds: Dataset) -> int:
+    return int(ds.get("BitsAllocated", 16) or 16)
+
+
+def file_size_of(fp: BinaryIO) -> int:
+    fp.seek(0, os.SEEK_END)
+    size = fp.tell()
+    fp.seek(0)
+    return size

@@ -1,0 +1,1 @@
+"""DICOMweb (PS3.18): STOW-RS ingest, QIDO-RS search, WADO-RS retrieve."""

@@ -1,0 +1,120 @@
+"""The archive index: Patient > Study > Series > Instance, with what QIDO-RS matches on indexed.
+
+Instance rows are the source of truth: a file in storage without a row was never stored.
+Each Instance keeps its DICOM JSON (bulk data as URIs) so WADO-RS metadata needs no re-parse,
+and where its pixel data lies in the file so a frame is one seek and one read.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Patient(models.Model):
+    """A patient as identified by the sending site: Patient ID within its issuer."""
+
+    patient_id = models.CharField(max_length=64, blank=True)
+    issuer_of_patient_id = models.CharField(max_length=64, blank=True)
+    patient_name = models.CharField(max_length=324, blank=True)
+    # Upper-cased copy for case-insensitive wildcard matching with an index.
+    patient_name_search = models.CharField(max_length=324, blank=True, db_index=True)
+    patient_birth_date = models.CharField(max_length=8, blank=True)
+    patient_sex = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient_id", "issuer_of_patient_id"], name="patient_unique_id_issuer"
+            )
+        ]
+        indexes = [models.Index(fields=["patient_id"], name="patient_id_idx")]
+
+    def __str__(self) -> str:
+        return f"Patient {self.pk}"
+
+
+class Study(models.Model):
+    class Status(models.TextChoices):
+        RECEIVING = "receiving", "receiving"
+        STABLE = "stable", "stable"
+
+    study_instance_uid = models.CharField(max_length=64, unique=True)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="studies")
+    study_date = models.DateField(null=True, blank=True, db_index=True)
+    study_time = models.CharField(max_length=16, blank=True)
+    accession_number = models.CharField(max_length=16, blank=True, db_index=True)
+    study_id = models.CharField(max_length=16, blank=True)
+    study_description = models.CharField(max_length=64, blank=True)
+    referring_physician_name = models.CharField(max_length=324, blank=True)
+    # Backslash-joined distinct modalities of the study's series, kept sorted.
+    modalities_in_study = models.CharField(max_length=128, blank=True)
+    num_series = models.PositiveIntegerField(default=0)
+    num_instances = models.PositiveIntegerField(default=0)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVING)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    last_instance_at = models.DateTimeField()
+    stable_at = models.DateTimeField(null=True, blank=True)
+    # Set while a stability check is queued, so a burst of instances queues one check, not many.
+    stability_check_pending = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "studies"
+        indexes = [
+            models.Index(fields=["status", "last_instance_at"], name="study_status_last_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Study {self.study_instance_uid}"
+
+
+class Series(models.Model):
+    series_instance_uid = models.CharField(max_length=64, unique=True)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="series")
+    modality = models.CharField(max_length=16, blank=True, db_index=True)
+    series_number = models.IntegerField(null=True, blank=True)
+    series_description = models.CharField(max_length=64, blank=True)
+    body_part_examined = models.CharField(max_length=16, blank=True)
+    performed_procedure_step_start_date = models.CharField(max_length=8, blank=True)
+    performed_procedure_step_start_time = models.CharField(max_length=16, blank=True)
+    num_instances = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "series"
+        indexes = [models.Index(fields=["study", "modality"], name="series_study_modality_idx")]
+
+    def __str__(self) -> str:
+        return f"Series {self.series_instance_uid}"
+
+
+class Instance(models.Model):
+    sop_instance_uid = models.CharField(max_length=64, unique=True)
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="instances")
+    sop_class_uid = models.CharField(max_length=64, db_index=True)
+    instance_number = models.IntegerField(null=True, blank=True)
+    transfer_syntax_uid = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField(null=True, blank=True)
+    columns = models.PositiveIntegerField(null=True, blank=True)
+    number_of_frames = models.PositiveIntegerField(default=0)
+    bits_allocated = models.PositiveSmallIntegerField(null=True, blank=True)
+    samples_per_pixel = models.PositiveSmallIntegerField(null=True, blank=True)
+    photometric_interpretation = models.CharField(max_length=16, blank=True)
+
+    file = models.FileField(max_length=512)
+    file_size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # DICOM JSON (PS3.18 F.2) of the whole instance; bulk data as BulkDataURI relative to the
+    # DICOMweb root, written "{+base}/studies/…" and expanded per request.
+    metadata_json = models.TextField()
+    # Where each frame's bytes lie in the stored file: [[[offset, length], …fragments], …frames].
+    # Null when frames cannot be read in place (deflated files), which are then parsed on demand.
+    frame_index = models.JSONField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["series", "instance_number"], name="instance_series_number_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"Instance {self.sop_instance_uid}"

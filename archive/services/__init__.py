@@ -1,0 +1,1 @@
+"""Archive services: writes and state changes (ingest, stability)."""

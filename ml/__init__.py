@@ -1,0 +1,1 @@
+"""Models and learning: Keras networks, preprocessing, inference, training, registry."""

@@ -1,0 +1,125 @@
+"""Shared fixtures: services up, users per role, DICOM test files, a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.services import ensure_services
+
+SHARED_DICOM = Path(__file__).resolve().parents[2] / "shared" / "data" / "dicom"
+ROLES = ["radiologist", "annotator", "reviewer", "admin", "modality"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    ensure_services()
+    var = Path(settings.VAR_DIR)
+    for sub in ("storage", "tmp"):
+        shutil.rmtree(var / sub, ignore_errors=True)
+        (var / sub).mkdir(parents=True, exist_ok=True)
+    import redis
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+
+
+def readable_dicom_files() -> list[Path]:
+    """Every file of ../shared/data/dicom that is a valid instance (not malformed, not DICOMDIR)."""
+    files = []
+    for path in sorted(SHARED_DICOM.rglob("*")):
+        if not path.is_file() or path.suffix in {".csv", ".md"} or path.name == "DICOMDIR":
+            continue
+        if "malformed" in path.parts:
+            continue
+        files.append(path)
+    return files
+
+
+def malformed_dicom_files() -> list[Path]:
+    return sorted((SHARED_DICOM / "malformed").iterdir())
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., object]:
+    from accounts.services import user_create
+
+    def make(role: str, username: str | None = None) -> object:
+        return user_create(username=username or f"{role}-user", password="pw-for-tests", roles=[role])
+
+    return make
+
+
+@pytest.fixture
+def client_for(make_user: Callable[..., object]) -> Callable[[str | None], APIClient]:
+    """An API client authenticated by token as a user of the given role (None: anonymous)."""
+    from accounts.services import token_issue
+
+    def make(role: str | None) -> APIClient:
+        client = APIClient()
+        if role is not None:
+            user = make_user(role)
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_issue(username=user.username)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def ingest_file(db: None) -> Callable[[Path], object]:
+    """Store one file through the ingest service, as every door does."""
+    from archive.services.ingest import instance_ingest
+
+    def ingest(path: Path) -> object:
+        with open(path, "rb") as fp:
+            return instance_ingest(fp=fp, source="test")
+
+    return ingest
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: None, django_db_blocker: object) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on Redis, using the test database.
+
+    Tests that rely on it must commit their data: use `transactional_db`.
+    """
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    log = open(Path(settings.VAR_DIR) / "celery-worker.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
+         "--concurrency=4", "-Q", "default", "--without-gossip", "--without-mingle",
+         "--loglevel=INFO"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    _wait_for_worker(proc)
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def _wait_for_worker(proc: subprocess.Popen[bytes]) -> None:
+    from config.celery import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the Celery worker exited; see var/test/celery-worker.log")
+        if app.control.ping(timeout=0.5):
+            return
+    raise RuntimeError("the Celery worker did not answer a ping within 60 s")
