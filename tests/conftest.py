@@ -90,12 +90,7 @@ def celery_worker(django_db_setup: None, django_db_blocker: object) -> Iterator[
 
     Tests that rely on it must commit their data: use `transactional_db`.
     """
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
+    env = _subprocess_env()
     log = open(Path(settings.VAR_DIR) / "celery-worker.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
@@ -123,3 +118,61 @@ def _wait_for_worker(proc: subprocess.Popen[bytes]) -> None:
         if app.control.ping(timeout=0.5):
             return
     raise RuntimeError("the Celery worker did not answer a ping within 60 s")
+
+
+def _subprocess_env() -> dict[str, str]:
+    """Environment for a product process that must share the test database and files."""
+    db = settings.DATABASES["default"]
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def archive_server(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
+    """The product's web server (gunicorn, as in production) on the test database; its base URL.
+
+    Unlike live_server it decodes chunked request bodies, which DICOMweb clients send for large
+    STOW-RS requests. Tests using it must commit their data: use `transactional_db`.
+    """
+    import requests
+
+    port = free_port()
+    log = open(Path(settings.VAR_DIR) / "gunicorn.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
+         "-w", "2", "--threads", "4", "--timeout", "120"],
+        env=_subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError("gunicorn exited; see var/test/gunicorn.log")
+        try:
+            requests.get(f"{url}/dicomweb/studies", timeout=2)
+            break
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start within 60 s") from None
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_archive_files() -> None:
+    """Each test starts with an empty file store (the database is rolled back by pytest-django)."""
+    shutil.rmtree(Path(settings.VAR_DIR) / "storage" / "dicom", ignore_errors=True)
