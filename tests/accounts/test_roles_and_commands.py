@@ -1,0 +1,67 @@
+"""Users, roles and tokens as an admin sets them up from the command line."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+
+from accounts.roles import ROLES
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_create_user_puts_the_user_in_its_roles_and_prints_a_working_token(client):
+    output = run("create_user", "dr-house", "--role", "radiologist", "--password", "s3cret-pass",
+                 "--token")
+
+    token = output.strip().splitlines()[-1]
+    user = User.objects.get(username="dr-house")
+    assert list(user.groups.values_list("name", flat=True)) == ["radiologist"]
+    assert user.check_password("s3cret-pass")
+    assert user.has_perm("archive.view_instance") and not user.has_perm("archive.add_instance")
+    response = client.get("/dicomweb/studies", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code != 401
+
+
+@pytest.mark.django_db
+def test_a_token_only_account_cannot_log_in_with_a_password():
+    run("create_user", "ct-scanner", "--role", "modality", "--no-password")
+
+    assert not User.objects.get(username="ct-scanner").has_usable_password()
+
+
+@pytest.mark.django_db
+def test_create_token_rotates_on_request():
+    run("create_user", "pacs", "--role", "modality", "--no-password")
+    first = run("create_token", "pacs").strip()
+
+    assert run("create_token", "pacs").strip() == first
+    assert run("create_token", "pacs", "--rotate").strip() != first
+
+
+@pytest.mark.django_db
+def test_create_token_for_an_unknown_user_says_so():
+    with pytest.raises(CommandError, match="no user named"):
+        run("create_token", "nobody")
+
+
+@pytest.mark.django_db
+def test_every_role_exists_after_migrate():
+    from django.contrib.auth.models import Group
+
+    assert set(Group.objects.values_list("name", flat=True)) >= set(ROLES)
+
+
+@pytest.mark.django_db
+def test_a_wrong_token_is_refused(client):
+    response = client.get("/dicomweb/studies", HTTP_AUTHORIZATION="Bearer not-a-token")
+
+    assert response.status_code == 401
