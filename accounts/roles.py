@@ -38,7 +38,7 @@ ROLES = tuple(ROLE_PERMISSIONS)
 def roles_ensure(**_: Any) -> None:
     """Create the role groups and give each exactly its permissions. Safe to run repeatedly."""
     for role, perm_names in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
+        group, _created = Group.objects.get_or_create(name=role)
         perms = []
         for name in perm_names:
             app_label, codename = name.split(".")

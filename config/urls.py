@@ -1,4 +1,4 @@
-"""Top-level URLs: DICOMweb, the JSON API, accounts, admin."""
+"""Top-level URLs: the browser front end, DICOMweb, the JSON API, accounts, admin."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from config.views import home
+
 urlpatterns = [
+    path("", home, name="home"),
     path("dicomweb/", include("archive.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/", include("accounts.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
 ]

@@ -52,7 +52,9 @@ def make_user(db: None) -> Callable[..., object]:
     from accounts.services import user_create
 
     def make(role: str, username: str | None = None) -> object:
-        return user_create(username=username or f"{role}-user", password="pw-for-tests", roles=[role])
+        return user_create(
+            username=username or f"{role}-user", password="pw-for-tests", roles=[role]
+        )
 
     return make
 
@@ -85,7 +87,9 @@ def ingest_file(db: None) -> Callable[[Path], object]:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup: None, django_db_blocker: object) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker(
+    django_db_setup: None, django_db_blocker: object
+) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process on Redis, using the test database.
 
     Tests that rely on it must commit their data: use `transactional_db`.
@@ -93,10 +97,24 @@ def celery_worker(django_db_setup: None, django_db_blocker: object) -> Iterator[
     env = _subprocess_env()
     log = open(Path(settings.VAR_DIR) / "celery-worker.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
-         "--concurrency=4", "-Q", "default", "--without-gossip", "--without-mingle",
-         "--loglevel=INFO"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=threads",
+            "--concurrency=4",
+            "-Q",
+            "default",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     _wait_for_worker(proc)
     yield proc
@@ -150,9 +168,23 @@ def archive_server(django_db_setup: None, django_db_blocker: object) -> Iterator
     port = free_port()
     log = open(Path(settings.VAR_DIR) / "gunicorn.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
-         "-w", "2", "--threads", "4", "--timeout", "120"],
-        env=_subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "--threads",
+            "4",
+            "--timeout",
+            "120",
+        ],
+        env=_subprocess_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

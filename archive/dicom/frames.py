@@ -25,7 +25,9 @@ def native_frame_bits(rows: int, columns: int, samples: int, bits_allocated: int
     return rows * columns * samples * bits_allocated
 
 
-def pixel_element_header(fp: BinaryIO, *, implicit_vr: bool, little_endian: bool) -> tuple[int, int]:
+def pixel_element_header(
+    fp: BinaryIO, *, implicit_vr: bool, little_endian: bool
+) -> tuple[int, int]:
     """Read the Pixel Data element header at the current position; return (value offset, length)."""
     endian = "<" if little_endian else ">"
     fp.read(4)  # the tag, already matched by the caller's stop_before_pixels read
@@ -81,7 +83,9 @@ def encapsulated_frame_index(
         if tag == SEQUENCE_DELIMITER:
             break
         if tag != ITEM_TAG:
-            raise InstanceRefused(f"Pixel Data is malformed: unexpected tag {tag:#010x} in fragments")
+            raise InstanceRefused(
+                f"Pixel Data is malformed: unexpected tag {tag:#010x} in fragments"
+            )
         start = fp.tell()
         if first:
             table = fp.read(length)
@@ -127,8 +131,9 @@ def frame_read(fp: BinaryIO, fragments: list[list[int]]) -> bytes:
     return b"".join(parts)
 
 
-def frame_from_dataset_bytes(pixel_data: bytes, *, index: int, num_frames: int, ts: UID,
-                             frame_length: int) -> bytes:
+def frame_from_dataset_bytes(
+    pixel_data: bytes, *, index: int, num_frames: int, ts: UID, frame_length: int
+) -> bytes:
     """A frame from in-memory Pixel Data, for files whose frames cannot be read in place."""
     if ts.is_encapsulated:
         return encaps.get_frame(pixel_data, index, number_of_frames=num_frames)

@@ -20,6 +20,7 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels import pixel_array
+from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from archive.dicom import frames
@@ -132,7 +133,7 @@ def _transfer_syntax(ds: Dataset) -> UID:
 
 def _required_uids(ds: Dataset) -> tuple[str, str, str, str]:
     names = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
-    values = []
+    values: list[str] = []
     for name in names:
         value = str(ds.get(name, "") or "").strip().rstrip("\x00")
         if not value:
@@ -154,12 +155,14 @@ def _required_uids(ds: Dataset) -> tuple[str, str, str, str]:
 def _number_of_frames(ds: Dataset, uids: tuple[str, str, str, str]) -> int:
     if "PixelData" not in ds and not getattr(ds, "_pixel_position", None):
         return 0
-    raw = ds._dict.get(0x00280008)
+    raw = ds._dict.get(BaseTag(0x00280008))
     if raw is None:
         return 1
-    text = raw.value.decode("ascii", "replace").strip(" \x00") if isinstance(
-        raw, RawDataElement
-    ) and isinstance(raw.value, bytes) else str(ds.get("NumberOfFrames", "1"))
+    text = (
+        raw.value.decode("ascii", "replace").strip(" \x00")
+        if isinstance(raw, RawDataElement) and isinstance(raw.value, bytes)
+        else str(ds.get("NumberOfFrames", "1"))
+    )
     try:
         count = int(text or "1")
     except ValueError as exc:
@@ -223,7 +226,7 @@ def _check_first_frame_decodes(
     fp.seek(0)
     try:
         pixel_array(fp, index=0)
-    except Exception as exc:  # noqa: BLE001 - every decoder failure means the same to a sender
+    except Exception as exc:
         # pydicom lists one line per decoder plugin; the first plugin's reason is the useful one.
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         detail = (lines[1] if len(lines) > 1 else lines[0]) if lines else type(exc).__name__

@@ -6,6 +6,7 @@ never held whole in memory. Parsing is python-multipart's; this module only rout
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -130,7 +131,5 @@ def _callbacks(state: _State) -> dict[str, object]:
 
 
 def _unlink(path: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -62,14 +62,14 @@ class StudiesStoreApi(APIView):
 def _boundary(content_type: str) -> tuple[str, str | None]:
     media, _, params = content_type.partition(";")
     if media.strip().lower() != "multipart/related":
-        return "", "STOW-RS needs Content-Type multipart/related; type=\"application/dicom\""
+        return "", 'STOW-RS needs Content-Type multipart/related; type="application/dicom"'
     options: dict[str, str] = {}
     for item in params.split(";"):
         key, _, value = item.strip().partition("=")
         options[key.strip().lower()] = value.strip().strip('"')
     part_type = options.get("type", "application/dicom").lower()
     if part_type != "application/dicom":
-        return "", f"Only type=\"application/dicom\" parts are accepted, not {part_type!r}"
+        return "", f'Only type="application/dicom" parts are accepted, not {part_type!r}'
     if not options.get("boundary"):
         return "", "multipart/related without a boundary parameter"
     return options["boundary"], None
@@ -100,10 +100,12 @@ def _ingest_part(
     except InstanceRefused as exc:
         logger.info("instance_refused source=stow code=%#06x", exc.failure_code)
         failed.append(exc)
-    except Exception:  # noqa: BLE001 - one bad part must not lose the rest of the batch
+    except Exception:
         logger.exception("instance_ingest_failed source=stow")
         failed.append(
-            InstanceRefused("The archive failed to store this instance", failure_code=PROCESSING_FAILURE)
+            InstanceRefused(
+                "The archive failed to store this instance", failure_code=PROCESSING_FAILURE
+            )
         )
     finally:
         if os.path.exists(part.path):

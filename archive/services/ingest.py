@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -84,7 +85,9 @@ def instance_ingest(
     if not result.created:
         default_storage.delete(name)
     logger.info(
-        "instance_stored source=%s instance_id=%s created=%s", source, result.instance_id,
+        "instance_stored source=%s instance_id=%s created=%s",
+        source,
+        result.instance_id,
         result.created,
     )
     return result
@@ -142,7 +145,7 @@ def _index(parsed: ParsedInstance, *, name: str, size: int, sha256: str) -> Inge
     try:
         with transaction.atomic():
             patient = _patient_upsert(parsed)
-            study, study_created = _study_upsert(parsed, patient, now)
+            study, _ = _study_upsert(parsed, patient, now)
             series, series_created = _series_upsert(parsed, study)
             instance = Instance.objects.create(
                 sop_instance_uid=parsed.sop_instance_uid,
@@ -175,7 +178,9 @@ def _index(parsed: ParsedInstance, *, name: str, size: int, sha256: str) -> Inge
     return _result(parsed, instance.pk, created=True)
 
 
-def _get_or_create(model: type, lookup: dict[str, str], defaults: dict[str, object]):  # type: ignore[no-untyped-def]
+def _get_or_create(
+    model: Any, lookup: Mapping[str, object], defaults: Mapping[str, object]
+) -> tuple[Any, bool]:
     """get_or_create that survives a concurrent insert of the same key."""
     try:
         with transaction.atomic():
@@ -223,6 +228,10 @@ def _series_upsert(parsed: ParsedInstance, study: Study) -> tuple[Series, bool]:
 
 def _modalities_refresh(study: Study) -> None:
     modalities = sorted(
-        set(Series.objects.filter(study=study).exclude(modality="").values_list("modality", flat=True))
+        set(
+            Series.objects.filter(study=study)
+            .exclude(modality="")
+            .values_list("modality", flat=True)
+        )
     )
     Study.objects.filter(pk=study.pk).update(modalities_in_study="\\".join(modalities))

@@ -19,8 +19,9 @@ def run(*args: str) -> str:
 
 @pytest.mark.django_db
 def test_create_user_puts_the_user_in_its_roles_and_prints_a_working_token(client):
-    output = run("create_user", "dr-house", "--role", "radiologist", "--password", "s3cret-pass",
-                 "--token")
+    output = run(
+        "create_user", "dr-house", "--role", "radiologist", "--password", "s3cret-pass", "--token"
+    )
 
     token = output.strip().splitlines()[-1]
     user = User.objects.get(username="dr-house")

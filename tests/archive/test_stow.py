@@ -175,8 +175,17 @@ def test_a_failure_while_indexing_leaves_neither_row_nor_file(sender, monkeypatc
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role,status", [(None, 401), ("annotator", 403), ("radiologist", 403),
-                                         ("reviewer", 403), ("admin", 200), ("modality", 200)])
+@pytest.mark.parametrize(
+    "role,status",
+    [
+        (None, 401),
+        ("annotator", 403),
+        ("radiologist", 403),
+        ("reviewer", 403),
+        ("admin", 200),
+        ("modality", 200),
+    ],
+)
 def test_only_admins_and_modalities_may_store(client_for, role, status):
     body, content_type = multipart_body_of_files([CT_SMALL])
 

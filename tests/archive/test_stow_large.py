@@ -57,7 +57,9 @@ def test_a_large_instance_is_streamed_to_storage(live_server, client_for, tmp_pa
     tracemalloc.start()
     try:
         with open(body, "rb") as data:
-            response = requests.post(f"{live_server.url}/dicomweb/studies", data=data, headers=headers)
+            response = requests.post(
+                f"{live_server.url}/dicomweb/studies", data=data, headers=headers
+            )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

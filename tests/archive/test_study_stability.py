@@ -54,7 +54,9 @@ def quiet_study(ingest_file, seconds: float) -> Study:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_marks_a_study_stable_after_the_quiet_window(celery_worker, ingest_file, settings):
+def test_the_worker_marks_a_study_stable_after_the_quiet_window(
+    celery_worker, ingest_file, settings
+):
     for path in MR_SERIES[:5]:
         ingest_file(path)
     study = Study.objects.get()
