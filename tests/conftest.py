@@ -192,11 +192,11 @@ def archive_server(django_db_setup: None, django_db_blocker: object) -> Iterator
         if proc.poll() is not None:
             raise RuntimeError("gunicorn exited; see var/test/gunicorn.log")
         try:
-            requests.get(f"{url}/dicomweb/studies", timeout=2)
+            requests.get(f"{url}/accounts/login/", timeout=10)
             break
-        except requests.ConnectionError:
+        except requests.RequestException:
             if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start within 60 s") from None
+                raise RuntimeError("gunicorn did not answer within 60 s") from None
             time.sleep(0.1)
     yield url
     proc.terminate()
