@@ -1,0 +1,106 @@
+/** The archive browser page: search studies, page through them, open one to see its series. */
+
+import { type StudySearch, type StudySummary, searchStudies } from "../../api/qido";
+import { h } from "../dom";
+import { describeError } from "../messages";
+import { type BrowserState, pageLabel, stateFromQuery, stateToQuery } from "./searchState";
+import { createSearchForm } from "./searchForm";
+import { createSeriesPanel } from "./seriesPanel";
+import { createStudyTable } from "./studyTable";
+
+export const PAGE_SIZE = 50;
+
+export function mountArchiveBrowser(root: HTMLElement): void {
+  let state: BrowserState = stateFromQuery(window.location.search);
+  let controller: AbortController | undefined;
+
+  const status = h("p", { class: "status", role: "status", "aria-live": "polite" });
+  const alert = h("div", { class: "alert", role: "alert", hidden: true });
+  const previous = h("button", { type: "button", disabled: true }, "‹ Previous");
+  const next = h("button", { type: "button", disabled: true }, "Next ›");
+  const position = h("span", { class: "pager-position" });
+
+  const series = createSeriesPanel((study) => {
+    table.markOpen(undefined);
+    table.focusRow(study.studyInstanceUid);
+  });
+  const openStudy = (study: StudySummary): void => {
+    table.markOpen(study.studyInstanceUid);
+    void series.open(study);
+  };
+  const table = createStudyTable(openStudy);
+  const form = createSearchForm((search: StudySearch) => {
+    void load({ search, offset: 0 });
+  });
+  form.set(state.search);
+
+  root.replaceChildren(
+    h(
+      "section",
+      { class: "studies-panel", "aria-labelledby": "studies-heading" },
+      h("h1", { id: "studies-heading", class: "visually-hidden" }, "Studies"),
+      form.element,
+      alert,
+      h("div", { class: "table-wrap" }, table.element),
+      h(
+        "nav",
+        { class: "pager", "aria-label": "Study pages" },
+        previous,
+        position,
+        next,
+        status,
+      ),
+    ),
+    series.element,
+  );
+
+  const showError = (error: unknown): void => {
+    const message = describeError(error, "studies");
+    alert.replaceChildren(message.text);
+    if (message.signIn) {
+      const next = encodeURIComponent(window.location.pathname + window.location.search);
+      alert.append(" ", h("a", { href: `/accounts/login/?next=${next}` }, "Sign in"));
+    }
+    alert.hidden = false;
+  };
+
+  async function load(nextState: BrowserState): Promise<void> {
+    controller?.abort();
+    controller = new AbortController();
+    state = nextState;
+    window.history.replaceState(null, "", window.location.pathname + stateToQuery(state));
+    alert.hidden = true;
+    status.textContent = "Loading studies…";
+    previous.disabled = true;
+    next.disabled = true;
+    series.close();
+    try {
+      const studies = await searchStudies(
+        state.search,
+        { offset: state.offset, limit: PAGE_SIZE },
+        controller.signal,
+      );
+      table.show(studies);
+      position.textContent = pageLabel(state.offset, studies.length);
+      status.textContent = studies.length ? "" : "No studies match this search.";
+      previous.disabled = state.offset === 0;
+      // QIDO-RS gives no total: a full page means there may be more.
+      next.disabled = studies.length < PAGE_SIZE;
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "AbortError") return;
+      table.show([]);
+      position.textContent = "";
+      status.textContent = "";
+      previous.disabled = state.offset === 0;
+      showError(error);
+    }
+  }
+
+  previous.addEventListener("click", () => {
+    void load({ ...state, offset: Math.max(0, state.offset - PAGE_SIZE) });
+  });
+  next.addEventListener("click", () => {
+    void load({ ...state, offset: state.offset + PAGE_SIZE });
+  });
+  void load(state);
+}
