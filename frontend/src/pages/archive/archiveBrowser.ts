@@ -20,9 +20,9 @@ export function mountArchiveBrowser(root: HTMLElement): void {
   const next = h("button", { type: "button", disabled: true }, "Next ›");
   const position = h("span", { class: "pager-position" });
 
-  const series = createSeriesPanel((study) => {
+  const series = createSeriesPanel((study, returnFocus) => {
     table.markOpen(undefined);
-    table.focusRow(study.studyInstanceUid);
+    if (returnFocus) table.focusRow(study.studyInstanceUid);
   });
   const openStudy = (study: StudySummary): void => {
     table.markOpen(study.studyInstanceUid);
@@ -73,7 +73,7 @@ export function mountArchiveBrowser(root: HTMLElement): void {
     status.textContent = "Loading studies…";
     previous.disabled = true;
     next.disabled = true;
-    series.close();
+    series.close(false);
     try {
       const studies = await searchStudies(
         state.search,

@@ -13,7 +13,8 @@ import { countLabel, describeError } from "../messages";
 export interface SeriesPanel {
   element: HTMLElement;
   open(study: StudySummary): Promise<void>;
-  close(): void;
+  /** Empty the panel; returnFocus hands focus back to the study's row (Close, Escape). */
+  close(returnFocus: boolean): void;
 }
 
 function thumbnail(study: StudySummary, series: SeriesSummary): HTMLElement {
@@ -59,7 +60,9 @@ function seriesItem(study: StudySummary, series: SeriesSummary): HTMLElement {
   );
 }
 
-export function createSeriesPanel(onClose: (study: StudySummary) => void): SeriesPanel {
+export function createSeriesPanel(
+  onClose: (study: StudySummary, returnFocus: boolean) => void,
+): SeriesPanel {
   const heading = h("h2", { id: "series-heading" }, "Series");
   const summary = h("p", { class: "series-study" }, "Select a study to see its series.");
   const status = h("p", { class: "status", role: "status" });
@@ -76,7 +79,7 @@ export function createSeriesPanel(onClose: (study: StudySummary) => void): Serie
   let current: StudySummary | undefined;
   let controller: AbortController | undefined;
 
-  const close = (): void => {
+  const close = (returnFocus: boolean): void => {
     controller?.abort();
     const closed = current;
     current = undefined;
@@ -85,11 +88,11 @@ export function createSeriesPanel(onClose: (study: StudySummary) => void): Serie
     status.textContent = "";
     status.classList.remove("is-error");
     list.replaceChildren();
-    if (closed) onClose(closed);
+    if (closed) onClose(closed, returnFocus);
   };
-  closeButton.addEventListener("click", close);
+  closeButton.addEventListener("click", () => close(true));
   element.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && current) close();
+    if (event.key === "Escape" && current) close(true);
   });
 
   const open = async (study: StudySummary): Promise<void> => {
