@@ -159,7 +159,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Imaging triage API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Imaging triage API",
+    "VERSION": "0.1.0",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -201,6 +205,8 @@ DICOM_AE_TITLE = env_str("DICOM_AE_TITLE", "TRIAGE")
 DICOM_BIND_ADDRESS = env_str("DICOM_BIND_ADDRESS", "127.0.0.1")
 DICOM_PORT = env_int("DICOM_PORT", 11112)
 DICOM_MAX_ASSOCIATIONS = env_int("DICOM_MAX_ASSOCIATIONS", 16)
+# `manage.py load_demo_data` reads dicom/ and classification/pneumoniamnist/ from here.
+DEMO_DATA_DIR = Path(env_str("DEMO_DATA_DIR", str(BASE_DIR.parent / "shared" / "data")))
 
 # --- logging: key=value lines, ids only, never patient data -----------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
