@@ -28,10 +28,12 @@ OTHER_STUDIES = [
     SHARED_DICOM / "cr_dx" / "highdicom_dx_chest_veterinary.dcm",
 ]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and shutil.which("chromium") is None,
-    reason="needs Debian's chromium: apt-get install -y chromium",
-)
+
+@pytest.fixture(autouse=True)
+def _chromium_installed() -> None:
+    # A missing browser is a broken test machine, not a reason to pass: scripts/install adds it.
+    if not CHROMIUM.exists() and shutil.which("chromium") is None:
+        pytest.fail("needs Debian's chromium: apt-get install -y chromium (scripts/install dev)")
 
 
 @pytest.fixture
