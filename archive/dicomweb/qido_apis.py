@@ -1,0 +1,83 @@
+"""QIDO-RS (PS3.18 10.6): search studies, series and instances; answers application/dicom+json.
+
+No match is 200 with an empty array, which dicomweb-client and OHIF read without special cases.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpResponse
+from rest_framework.request import Request
+
+from archive.dicomweb.accept import accept_parse
+from archive.dicomweb.errors import NotAcceptable
+from archive.dicomweb.json_responses import DICOM_JSON
+from archive.dicomweb.qido_json import ResultShape
+from archive.dicomweb.qido_query import Level, qido_query_parse
+from archive.dicomweb.read_api import DicomwebReadApi, dicomweb_root
+from archive.selectors import qido_search
+
+JSON_TYPES = (DICOM_JSON, "application/json")
+
+
+def search_response(
+    request: Request,
+    *,
+    level: Level,
+    study_uid: str | None = None,
+    series_uid: str | None = None,
+) -> HttpResponse:
+    """Run one QIDO-RS search and answer it; shared by every search resource."""
+    json_accept_check(request)
+    query = qido_query_parse(request.query_params, level=level)
+    scoped: set[Level] = {"study"} if study_uid else set()
+    if series_uid:
+        scoped.add("series")
+    shape = ResultShape(query, scoped=scoped)
+    rows = qido_search(
+        query=query, fields=shape.fields(), study_uid=study_uid, series_uid=series_uid
+    )
+    root = dicomweb_root(request)
+    body = json.dumps([shape.row_json(row, root) for row in rows], separators=(",", ":"))
+    return HttpResponse(body, content_type=DICOM_JSON)
+
+
+def json_accept_check(request: Request) -> None:
+    """406 unless the client takes DICOM JSON (or anything)."""
+    ranges = accept_parse(request.headers.get("Accept"))
+    if not any(r.type_matches(t) for r in ranges if not r.multipart for t in JSON_TYPES):
+        raise NotAcceptable(
+            "This resource is available as application/dicom+json only; "
+            f"the request accepts {request.headers.get('Accept')!r}"
+        )
+
+
+class StudiesSearchApi(DicomwebReadApi):
+    def get(self, request: Request) -> HttpResponse:
+        return search_response(request, level="study")
+
+
+class SeriesSearchApi(DicomwebReadApi):
+    def get(self, request: Request) -> HttpResponse:
+        return search_response(request, level="series")
+
+
+class StudySeriesSearchApi(DicomwebReadApi):
+    def get(self, request: Request, study: str) -> HttpResponse:
+        return search_response(request, level="series", study_uid=study)
+
+
+class InstancesSearchApi(DicomwebReadApi):
+    def get(self, request: Request) -> HttpResponse:
+        return search_response(request, level="instance")
+
+
+class StudyInstancesSearchApi(DicomwebReadApi):
+    def get(self, request: Request, study: str) -> HttpResponse:
+        return search_response(request, level="instance", study_uid=study)
+
+
+class SeriesInstancesSearchApi(DicomwebReadApi):
+    def get(self, request: Request, study: str, series: str) -> HttpResponse:
+        return search_response(request, level="instance", study_uid=study, series_uid=series)

@@ -1,0 +1,46 @@
+"""What every DICOMweb read endpoint shares: permission, and no DRF content negotiation.
+
+The endpoints answer DICOM media types (application/dicom+json, multipart/related, images) as
+raw Django responses and negotiate the Accept header themselves, so DRF must not refuse an Accept
+it has no renderer for. Errors still come back as JSON through the API exception handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from archive.permissions import CanReadArchive
+
+
+class JsonErrorsNegotiation(BaseContentNegotiation):
+    """Always pick the JSON renderer; it only ever renders error bodies here."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = renderers[0]
+        return renderer, renderer.media_type
+
+
+class DicomwebReadApi(APIView):
+    """Base of QIDO-RS and WADO-RS views: radiologists, reviewers and admins only."""
+
+    permission_classes = [CanReadArchive]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonErrorsNegotiation
+
+
+def dicomweb_root(request: Request) -> str:
+    """Absolute URL of the DICOMweb root (…/dicomweb) as the client reached it."""
+    from django.urls import reverse
+
+    studies = reverse("dicomweb:studies")
+    return request.build_absolute_uri(studies[: -len("/studies")])
