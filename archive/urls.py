@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from archive.dicomweb.frames_apis import InstanceBulkdataApi, InstanceFramesApi
 from archive.dicomweb.qido_apis import (
     InstancesSearchApi,
     SeriesInstancesSearchApi,
@@ -14,11 +15,20 @@ from archive.dicomweb.qido_apis import (
 )
 from archive.dicomweb.routing import by_method
 from archive.dicomweb.stow_apis import StudiesStoreApi
+from archive.dicomweb.wado_apis import (
+    InstanceMetadataApi,
+    InstanceRetrieveApi,
+    SeriesMetadataApi,
+    SeriesRetrieveApi,
+    StudyMetadataApi,
+    StudyRetrieveApi,
+)
 
 app_name = "dicomweb"
 
 STUDY = "studies/<str:study>"
 SERIES = f"{STUDY}/series/<str:series>"
+INSTANCE = f"{SERIES}/instances/<str:sop>"
 
 urlpatterns = [
     path(
@@ -28,9 +38,10 @@ urlpatterns = [
     ),
     path(
         STUDY,
-        by_method(POST=StudiesStoreApi.as_view()),
+        by_method(GET=StudyRetrieveApi.as_view(), POST=StudiesStoreApi.as_view()),
         name="study",
     ),
+    path(f"{STUDY}/metadata", by_method(GET=StudyMetadataApi.as_view()), name="study-metadata"),
     path("series", by_method(GET=SeriesSearchApi.as_view()), name="series-search"),
     path("instances", by_method(GET=InstancesSearchApi.as_view()), name="instances-search"),
     path(f"{STUDY}/series", by_method(GET=StudySeriesSearchApi.as_view()), name="study-series"),
@@ -43,5 +54,23 @@ urlpatterns = [
         f"{SERIES}/instances",
         by_method(GET=SeriesInstancesSearchApi.as_view()),
         name="series-instances",
+    ),
+    path(SERIES, by_method(GET=SeriesRetrieveApi.as_view()), name="series"),
+    path(f"{SERIES}/metadata", by_method(GET=SeriesMetadataApi.as_view()), name="series-metadata"),
+    path(INSTANCE, by_method(GET=InstanceRetrieveApi.as_view()), name="instance"),
+    path(
+        f"{INSTANCE}/metadata",
+        by_method(GET=InstanceMetadataApi.as_view()),
+        name="instance-metadata",
+    ),
+    path(
+        f"{INSTANCE}/frames/<str:frames>",
+        by_method(GET=InstanceFramesApi.as_view()),
+        name="instance-frames",
+    ),
+    path(
+        f"{INSTANCE}/bulkdata/<str:tag>",
+        by_method(GET=InstanceBulkdataApi.as_view()),
+        name="instance-bulkdata",
     ),
 ]

@@ -33,6 +33,7 @@ from archive.dicom.failures import (
 UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 BULK_BASE = "{+base}"
 PIXEL_DATA_TAG = 0x7FE00010
+DEFLATED = "1.2.840.10008.1.2.1.99"
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,11 @@ def _read_header(fp: BinaryIO) -> Dataset:
     _refuse_truncated_elements(ds)
     if PIXEL_DATA_TAG in ds._dict:
         return ds
+    if ds.file_meta.get("TransferSyntaxUID") == DEFLATED:
+        # The file position says nothing inside an inflated stream: read it whole (deflated
+        # files are rare and small) so Pixel Data is seen; frames are then read by parsing.
+        fp.seek(0)
+        return pydicom.dcmread(fp)
     # stop_before_pixels left the file at the Pixel Data element, if there is one.
     position = fp.tell()
     if fp.read(4) in (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10"):

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pydicom
 import pytest
-import requests
 from dicomweb_client.api import DICOMwebClient
 from django.core.management import call_command
 
+from tests.archive.dicomweb_helpers import dicomweb_client
 from tests.conftest import SHARED_DICOM
 
 FILESET = sorted(
@@ -51,25 +51,9 @@ def dicomweb(
         for path in FILES:
             with open(path, "rb") as fp:
                 instance_ingest(fp=fp, source="test")
-    yield DICOMwebClient(f"{archive_server}/dicomweb", session=reader_session(token))
+    yield dicomweb_client(archive_server, token)
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
-
-
-class _HostWithPort(requests.adapters.HTTPAdapter):
-    """dicomweb-client sends `Host: 127.0.0.1` without the port, so absolute URLs built from
-    Host would lose it; a browser (OHIF) sends the port. Put it back, as a browser would."""
-
-    def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
-        request.headers["Host"] = requests.utils.urlparse(request.url).netloc
-        return super().send(request, **kwargs)
-
-
-def reader_session(token: str) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    session.mount("http://", _HostWithPort())
-    return session
 
 
 def values(results: list[dict], keyword: str) -> list:

@@ -1,0 +1,80 @@
+"""multipart/related responses (PS3.18 8.7.2.1), streamed so a series is never held in memory.
+
+Each part is written `--boundary CRLF Content-Type: … CRLF CRLF <bytes> CRLF`, with no preamble:
+Cornerstone's WADO-RS loader reads the first part's headers from the first bytes of the body.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from django.core.files.storage import default_storage
+from django.http import HttpResponse, StreamingHttpResponse
+
+CHUNK_SIZE = 256 * 1024
+IMMUTABLE = "private, max-age=86400"  # an instance never changes under its SOP Instance UID
+
+
+@dataclass(frozen=True)
+class ResponsePart:
+    """One part: its Content-Type, its length when known, and a callable yielding its bytes."""
+
+    content_type: str
+    chunks: Callable[[], Iterable[bytes]]
+    length: int | None = None
+    location: str | None = None
+
+
+def file_part(file_name: str, *, size: int | None, content_type: str) -> ResponsePart:
+    return ResponsePart(content_type, lambda: file_chunks(file_name), size)
+
+
+def bytes_part(data: bytes, *, content_type: str, location: str | None = None) -> ResponsePart:
+    return ResponsePart(content_type, lambda: (data,), len(data), location)
+
+
+def file_chunks(file_name: str) -> Iterator[bytes]:
+    """A stored file in chunks, closed even when the client goes away mid-way."""
+    with default_storage.open(file_name, "rb") as fp:
+        while chunk := fp.read(CHUNK_SIZE):
+            yield chunk
+
+
+def _part_head(boundary: str, part: ResponsePart) -> bytes:
+    lines = [f"--{boundary}", f"Content-Type: {part.content_type}"]
+    if part.length is not None:
+        lines.append(f"Content-Length: {part.length}")
+    if part.location:
+        lines.append(f"Content-Location: {part.location}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def multipart_response(parts: list[ResponsePart], *, part_type: str) -> StreamingHttpResponse:
+    """Stream `parts` as one multipart/related body whose parts are of `part_type`."""
+    boundary = uuid.uuid4().hex
+
+    def body() -> Iterator[bytes]:
+        for part in parts:
+            yield _part_head(boundary, part)
+            yield from part.chunks()
+            yield b"\r\n"
+        yield f"--{boundary}--\r\n".encode("latin-1")
+
+    response = StreamingHttpResponse(
+        body(),
+        content_type=f'multipart/related; type="{part_type}"; boundary={boundary}',
+    )
+    if all(p.length is not None for p in parts):
+        heads = sum(len(_part_head(boundary, p)) + 2 for p in parts)
+        total = heads + sum(p.length or 0 for p in parts) + len(boundary) + 6
+        response["Content-Length"] = str(total)
+    response["Cache-Control"] = IMMUTABLE
+    return response
+
+
+def single_part_response(data: bytes, *, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = IMMUTABLE
+    return response
