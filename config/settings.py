@@ -221,8 +221,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "pynetdicom": {"level": "WARNING"},
-        # pydicom logs every decoder failure with a traceback; ingest reports them as refusals.
-        "pydicom": {"level": "CRITICAL"},
         "django.request": {"level": "ERROR"},
     },
 }

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 
-from archive.demo import (
+from archive.services.demo import (
     DX_FOR_PRESENTATION,
     PNEUMONIA_NPZ,
     dx_dataset,

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from archive.imports import ImportSummary, files_import, import_plan
+from archive.services.imports import ImportSummary, files_import, import_plan
 
 
 class Command(BaseCommand):

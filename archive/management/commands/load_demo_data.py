@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from archive.demo import PNEUMONIA_NPZ, demo_files_load, pneumonia_studies_load
-from archive.imports import import_plan
+from archive.services.demo import PNEUMONIA_NPZ, demo_files_load, pneumonia_studies_load
+from archive.services.imports import import_plan
 
 
 class Command(BaseCommand):

@@ -23,7 +23,7 @@ from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from archive.imports import ImportSummary, files_import, import_plan
+from archive.services.imports import ImportSummary, files_import, import_plan
 from archive.services.ingest import instance_ingest
 
 PNEUMONIA_NPZ = Path("classification") / "pneumoniamnist" / "pneumoniamnist_trainval_28.npz"
