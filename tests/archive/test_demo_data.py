@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 
+from archive.models import Instance, Study
 from archive.services.demo import (
     DX_FOR_PRESENTATION,
     PNEUMONIA_NPZ,
@@ -21,7 +22,6 @@ from archive.services.demo import (
     pneumonia_images,
     pneumonia_studies_load,
 )
-from archive.models import Instance, Study
 from tests.conftest import readable_dicom_files
 
 DATA_DIR = Path(django_settings.DEMO_DATA_DIR)
