@@ -62,6 +62,12 @@ class Study(models.Model):
         verbose_name_plural = "studies"
         indexes = [
             models.Index(fields=["status", "last_instance_at"], name="study_status_last_idx"),
+            # QIDO-RS lists studies newest first: a limited page is read straight off this index.
+            models.Index(
+                models.F("study_date").desc(nulls_last=True),
+                models.F("id").desc(),
+                name="study_date_recent_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -81,7 +87,13 @@ class Series(models.Model):
 
     class Meta:
         verbose_name_plural = "series"
-        indexes = [models.Index(fields=["study", "modality"], name="series_study_modality_idx")]
+        indexes = [
+            models.Index(fields=["study", "modality"], name="series_study_modality_idx"),
+            # QIDO-RS series search by Modality across studies, in series number order.
+            models.Index(
+                fields=["modality", "series_number", "id"], name="series_modality_number_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Series {self.series_instance_uid}"

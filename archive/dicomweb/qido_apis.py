@@ -5,15 +5,13 @@ No match is 200 with an empty array, which dicomweb-client and OHIF read without
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpResponse
 from rest_framework.request import Request
 
 from archive.dicomweb.accept import accept_parse
 from archive.dicomweb.errors import NotAcceptable
 from archive.dicomweb.json_responses import DICOM_JSON
-from archive.dicomweb.qido_json import ResultShape
+from archive.dicomweb.qido_json import ResultShape, search_body
 from archive.dicomweb.qido_query import Level, qido_query_parse
 from archive.dicomweb.read_api import DicomwebReadApi, dicomweb_root
 from archive.selectors import qido_search
@@ -39,8 +37,7 @@ def search_response(
         query=query, fields=shape.fields(), study_uid=study_uid, series_uid=series_uid
     )
     root = dicomweb_root(request)
-    body = json.dumps([shape.row_json(row, root) for row in rows], separators=(",", ":"))
-    return HttpResponse(body, content_type=DICOM_JSON)
+    return HttpResponse(search_body(rows, shape, root), content_type=DICOM_JSON)
 
 
 def json_accept_check(request: Request) -> None:

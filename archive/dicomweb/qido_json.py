@@ -1,13 +1,17 @@
-"""QIDO-RS result rows as DICOM JSON: which attributes each level returns, and their values."""
+"""QIDO-RS result rows as DICOM JSON: which attributes each level returns, and their values.
+
+A search can return thousands of rows, so each attribute's conversion is chosen once per search
+(`ResultShape`) and rows are then built with plain dict operations, already in tag order.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from archive.dicom.parse import BULK_BASE
-from archive.dicomweb.json_responses import attr
 from archive.dicomweb.qido_query import (
     ATTRIBUTES,
     BY_TAG,
@@ -25,6 +29,9 @@ UID_KEYWORDS: dict[Level, str] = {
     "series": "SeriesInstanceUID",
     "instance": "SOPInstanceUID",
 }
+URL_SEGMENTS: dict[Level, str] = {"study": "studies", "series": "series", "instance": "instances"}
+NUMERIC_VRS = {"IS", "US", "UL", "SL", "SS", "DS", "FL", "FD"}
+Converter = Callable[[Any], dict[str, Any]]
 
 
 class ResultShape:
@@ -54,6 +61,13 @@ class ResultShape:
         }
         self.needs_metadata = level == "instance" and (query.include_all or bool(self.extra_tags))
         self.include_all = query.include_all
+        self._uid_columns = [
+            (URL_SEGMENTS[lv], self.column(_uid_attribute(lv))) for lv in LEVELS[: depth + 1]
+        ]
+        self._plan = sorted(
+            [(a.tag, a.field and self.column(a), _converter(a)) for a in self.attributes],
+            key=lambda step: step[0],
+        )
 
     def fields(self) -> list[str]:
         columns = [self.column(a) for a in self.attributes if a.field is not None]
@@ -64,51 +78,57 @@ class ResultShape:
 
     def row_json(self, row: dict[str, Any], root: str) -> dict[str, Any]:
         body: dict[str, Any] = {}
+        url = root + "".join(f"/{segment}/{row[column]}" for segment, column in self._uid_columns)
+        retrieve_url = {"vr": "UR", "Value": [url]}
+        for tag, column, convert in self._plan:
+            if retrieve_url and tag > RETRIEVE_URL_TAG:
+                body[RETRIEVE_URL_TAG], retrieve_url = retrieve_url, None
+            body[tag] = convert(row[column] if column else None)
+        if retrieve_url:
+            body[RETRIEVE_URL_TAG] = retrieve_url
         if self.needs_metadata:
-            body.update(_stored_attributes(row["metadata_json"], root, self))
-        for attribute in self.attributes:
-            if attribute.field is None:
-                body[attribute.tag] = attr(attribute.vr, CONSTANTS.get(attribute.keyword))
-            else:
-                body[attribute.tag] = _value(attribute, row[self.column(attribute)])
-        body[RETRIEVE_URL_TAG] = attr("UR", self._retrieve_url(row, root))
-        return dict(sorted(body.items()))
-
-    def _retrieve_url(self, row: dict[str, Any], root: str) -> str:
-        url = root
-        for level, segment in (
-            ("study", "studies"),
-            ("series", "series"),
-            ("instance", "instances"),
-        ):
-            uid = row[self.column(_uid_attribute(level))]  # type: ignore[arg-type]
-            url += f"/{segment}/{uid}"
-            if level == self.level:
-                break
-        return url
+            stored = _stored_attributes(row["metadata_json"], root, self)
+            body = dict(sorted({**stored, **body}.items()))
+        return body
 
 
 def _uid_attribute(level: Level) -> Attribute:
     return next(a for a in ATTRIBUTES if a.keyword == UID_KEYWORDS[level])
 
 
-def _value(attribute: Attribute, value: Any) -> dict[str, Any]:
-    if isinstance(value, dt.date):
-        return attr(attribute.vr, value.strftime("%Y%m%d"))
+def _converter(attribute: Attribute) -> Converter:
+    """A function from a column value to the attribute's DICOM JSON (PS3.18 F.2)."""
+    vr = attribute.vr
+    empty = {"vr": vr}
+    if attribute.field is None:
+        constant = {"vr": vr, "Value": [CONSTANTS[attribute.keyword]]}
+        return lambda _: constant
     if attribute.match == "modalities":
-        return attr(attribute.vr, *(value or "").split("\\"))
-    if (
-        attribute.vr in ("IS", "US", "UL", "SL", "SS")
-        and value == 0
-        and attribute.keyword in ("NumberOfFrames",)
-    ):
-        return attr(attribute.vr)  # no pixel data: Number of Frames is absent, not 0
-    return attr(attribute.vr, value)
+        return lambda v: {"vr": vr, "Value": v.split("\\")} if v else empty
+    if vr == "PN":
+        return lambda v: {"vr": vr, "Value": [{"Alphabetic": v}]} if v else empty
+    if vr == "DA":
+        return lambda v: {"vr": vr, "Value": [_date_text(v)]} if v else empty
+    if attribute.keyword == "NumberOfFrames":
+        return lambda v: {"vr": vr, "Value": [v]} if v else empty  # no pixels: absent, not 0
+    if vr in NUMERIC_VRS:
+        return lambda v: {"vr": vr, "Value": [v]} if v is not None else empty
+    return lambda v: {"vr": vr, "Value": [v]} if v else empty
+
+
+def _date_text(value: dt.date | str) -> str:
+    if isinstance(value, dt.date):
+        return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+    return value
 
 
 def _stored_attributes(metadata_json: str, root: str, shape: ResultShape) -> dict[str, Any]:
     stored: dict[str, Any] = json.loads(metadata_json.replace(BULK_BASE, root))
-    stored.pop("00020010", None)  # File Meta belongs to the file, not to search results
     if shape.include_all:
         return {k: v for k, v in stored.items() if not k.startswith("0002")}
     return {tag: stored[tag] for tag in shape.extra_tags if tag in stored}
+
+
+def search_body(rows: list[dict[str, Any]], shape: ResultShape, root: str) -> str:
+    """The response body: a JSON array of one DICOM JSON data set per row."""
+    return json.dumps([shape.row_json(row, root) for row in rows], separators=(",", ":"))
