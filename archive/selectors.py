@@ -171,7 +171,6 @@ def series_thumbnail_instance(*, study_uid: str, series_uid: str | None = None) 
         queryset = queryset.filter(series_id=first)
     count = queryset.count()
     if not count:
-        raise NotFound(
-            f"No image to show in {'series ' + series_uid if series_uid else 'study ' + study_uid}"
-        )
+        where = f"series {series_uid}" if series_uid else f"study {study_uid}"
+        raise NotFound(f"No image to show in {where}")
     return queryset.defer("metadata_json")[count // 2]

@@ -13,6 +13,13 @@ from archive.dicomweb.qido_apis import (
     StudyInstancesSearchApi,
     StudySeriesSearchApi,
 )
+from archive.dicomweb.rendered_apis import (
+    FrameRenderedApi,
+    InstanceRenderedApi,
+    InstanceThumbnailApi,
+    SeriesThumbnailApi,
+    StudyThumbnailApi,
+)
 from archive.dicomweb.routing import by_method
 from archive.dicomweb.stow_apis import StudiesStoreApi
 from archive.dicomweb.wado_apis import (
@@ -73,4 +80,23 @@ urlpatterns = [
         by_method(GET=InstanceBulkdataApi.as_view()),
         name="instance-bulkdata",
     ),
+    path(
+        f"{INSTANCE}/rendered",
+        by_method(GET=InstanceRenderedApi.as_view()),
+        name="instance-rendered",
+    ),
+    path(
+        f"{INSTANCE}/frames/<str:frame>/rendered",
+        by_method(GET=FrameRenderedApi.as_view()),
+        name="frame-rendered",
+    ),
+    path(
+        f"{INSTANCE}/thumbnail",
+        by_method(GET=InstanceThumbnailApi.as_view()),
+        name="instance-thumbnail",
+    ),
+    path(
+        f"{SERIES}/thumbnail", by_method(GET=SeriesThumbnailApi.as_view()), name="series-thumbnail"
+    ),
+    path(f"{STUDY}/thumbnail", by_method(GET=StudyThumbnailApi.as_view()), name="study-thumbnail"),
 ]

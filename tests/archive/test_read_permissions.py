@@ -25,6 +25,11 @@ READ_URLS = [
     f"{INSTANCE}/metadata",
     f"{INSTANCE}/frames/1",
     f"{INSTANCE}/bulkdata/7FE00010",
+    f"{INSTANCE}/rendered",
+    f"{INSTANCE}/frames/1/rendered",
+    f"{INSTANCE}/thumbnail",
+    f"/dicomweb/studies/{STUDY}/series/{SERIES}/thumbnail",
+    f"/dicomweb/studies/{STUDY}/thumbnail",
 ]
 
 

@@ -1,0 +1,156 @@
+"""Render one frame as a consumer image (JPEG or PNG) for WADO-RS rendered and thumbnails.
+
+Grey images go through the modality rescale and a VOI window (asked, stored per frame or for the
+image, a VOI LUT, or else the frame's own range); MONOCHROME1 is inverted so that it reads as
+film. Colour images are sent as RGB. pydicom decodes the one frame, Pillow scales and encodes.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pydicom
+from django.core.files.storage import default_storage
+from PIL import Image
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_color_lut, apply_voi_lut, pixel_array
+
+DEFLATED = "1.2.840.10008.1.2.1.99"
+FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
+
+
+class RenderError(Exception):
+    """The frame cannot be decoded or turned into an image; the message says why."""
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    media_type: str = "image/jpeg"
+    viewport: tuple[int, int] | None = None  # fit inside, keeping the aspect ratio
+    window: tuple[float, float] | None = None  # centre, width: overrides the stored window
+    quality: int = 90
+
+
+def frame_render(file_name: str, *, frame: int, options: RenderOptions) -> bytes:
+    """Frame `frame` (1-based) of the stored file as encoded image bytes. Raises RenderError."""
+    try:
+        ds, pixels = _decode(file_name, frame - 1)
+    except RenderError:
+        raise
+    except Exception as exc:  # any decoder failure means the same to a viewer
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        reason = lines[-1] if lines else type(exc).__name__
+        raise RenderError(f"The pixel data cannot be decoded: {reason[:300]}") from exc
+    image = Image.fromarray(_display_values(ds, pixels, frame - 1, options.window))
+    if options.viewport:
+        image = _fit(image, options.viewport)
+    out = io.BytesIO()
+    if options.media_type == "image/png":
+        image.save(out, format="PNG")
+    else:
+        image.save(out, format="JPEG", quality=options.quality)
+    return out.getvalue()
+
+
+def _decode(file_name: str, index: int) -> tuple[Dataset, np.ndarray]:
+    with default_storage.open(file_name, "rb") as fp:
+        ds = pydicom.dcmread(fp, stop_before_pixels=True)
+        if ds.file_meta.get("TransferSyntaxUID") == DEFLATED:
+            fp.seek(0)
+            full = pydicom.dcmread(fp)
+            frames = full.pixel_array
+            return full, frames[index] if int(full.get("NumberOfFrames", 1) or 1) > 1 else frames
+        fp.seek(0)
+        return ds, pixel_array(fp, index=index)
+
+
+def _display_values(
+    ds: Dataset, pixels: np.ndarray, index: int, window: tuple[float, float] | None
+) -> np.ndarray:
+    """8-bit grey (rows, columns) or RGB (rows, columns, 3) values ready to encode."""
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
+    if photometric == "PALETTE COLOR":
+        return _to_uint8(apply_color_lut(pixels, ds))
+    if pixels.ndim == 3:
+        return _to_uint8(pixels)
+    slope, intercept = _rescale(ds, index)
+    values = pixels.astype(np.float64) * slope + intercept
+    window = window or _stored_window(ds, index)
+    if window is not None:
+        grey = _linear_window(values, *window)
+    elif "VOILUTSequence" in ds:
+        grey = _stretch(apply_voi_lut(pixels, ds).astype(np.float64))
+    else:
+        grey = _stretch(values)
+    if photometric == "MONOCHROME1":
+        grey = 255.0 - grey
+    return np.round(grey).astype(np.uint8)
+
+
+def _frame_attribute(ds: Dataset, index: int, sequence: str, name: str) -> Any:
+    """An attribute of a functional group macro: per frame first, then shared, then top level."""
+    for groups, item in (
+        ("PerFrameFunctionalGroupsSequence", index),
+        ("SharedFunctionalGroupsSequence", 0),
+    ):
+        items = ds.get(groups) or []
+        if len(items) > item and sequence in items[item] and items[item][sequence].value:
+            value = items[item][sequence][0].get(name)
+            if value is not None:
+                return value
+    return ds.get(name)
+
+
+def _first(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, pydicom.multival.MultiValue | list | tuple):
+        value = value[0] if len(value) else None
+    return float(value) if value is not None else None
+
+
+def _rescale(ds: Dataset, index: int) -> tuple[float, float]:
+    slope = _first(_frame_attribute(ds, index, "PixelValueTransformationSequence", "RescaleSlope"))
+    intercept = _first(
+        _frame_attribute(ds, index, "PixelValueTransformationSequence", "RescaleIntercept")
+    )
+    return (slope if slope else 1.0), (intercept or 0.0)
+
+
+def _stored_window(ds: Dataset, index: int) -> tuple[float, float] | None:
+    center = _first(_frame_attribute(ds, index, "FrameVOILUTSequence", "WindowCenter"))
+    width = _first(_frame_attribute(ds, index, "FrameVOILUTSequence", "WindowWidth"))
+    if center is None or not width or width < 1:
+        return None
+    return center, width
+
+
+def _linear_window(values: np.ndarray, center: float, width: float) -> np.ndarray:
+    """PS3.3 C.11.2.1.2.1, the LINEAR function, onto 0..255."""
+    low = center - 0.5 - (width - 1) / 2
+    span = max(width - 1, 1e-6)
+    return np.clip((values - low) / span, 0.0, 1.0) * 255.0
+
+
+def _stretch(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    if high <= low:
+        return np.zeros_like(values)
+    return (values - low) / (high - low) * 255.0
+
+
+def _to_uint8(rgb: np.ndarray) -> np.ndarray:
+    if rgb.dtype == np.uint8:
+        return rgb
+    high = float(rgb.max()) or 1.0
+    scale = 255.0 / (65535.0 if high > 255 else 255.0)
+    return np.round(rgb.astype(np.float64) * scale).astype(np.uint8)
+
+
+def _fit(image: Image.Image, viewport: tuple[int, int]) -> Image.Image:
+    scale = min(viewport[0] / image.width, viewport[1] / image.height)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)

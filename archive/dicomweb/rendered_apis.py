@@ -1,0 +1,126 @@
+"""WADO-RS rendered resources (PS3.18 10.4.1.1.6) and thumbnails (PS3.18 10.4.1.2).
+
+A frame is decoded and windowed into a JPEG (default) or PNG; `viewport=w,h` scales it to fit,
+`window=center,width` overrides the stored window, `quality=1..100` sets the JPEG quality.
+Thumbnails show the middle image of a series (or of a study's first series with images).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.http import HttpResponse
+from django.http.request import QueryDict
+from rest_framework.request import Request
+
+from archive.dicom.render import FORMATS, RenderError, RenderOptions, frame_render
+from archive.dicomweb.accept import accept_parse
+from archive.dicomweb.errors import BadQuery, NotAcceptable, NotFound, Undecodable
+from archive.dicomweb.multipart_response import IMMUTABLE
+from archive.dicomweb.read_api import DicomwebReadApi
+from archive.models import Instance
+from archive.selectors import instance_get, series_thumbnail_instance
+
+THUMBNAIL_SIZE = (128, 128)
+
+
+def rendered_media_type(request: Request) -> str:
+    """image/jpeg or image/png, whichever the Accept header prefers; NotAcceptable otherwise."""
+    for media_range in accept_parse(request.headers.get("Accept")):
+        for media_type in FORMATS:
+            if media_range.type_matches(media_type):
+                return media_type
+    raise NotAcceptable(
+        "Rendered images are available as image/jpeg or image/png; "
+        f"the request accepts {request.headers.get('Accept')!r}"
+    )
+
+
+def render_options(params: QueryDict, media_type: str, *, thumbnail: bool = False) -> RenderOptions:
+    viewport = _numbers(params, "viewport", 2, "width,height")
+    window = _numbers(params, "window", 2, "center,width[,linear]", allow_extra=True)
+    quality = _numbers(params, "quality", 1, "1 to 100")
+    if quality and not 1 <= quality[0] <= 100:
+        raise BadQuery("quality: expected 1 to 100")
+    if viewport and min(viewport) < 1:
+        raise BadQuery("viewport: width and height must be positive")
+    return RenderOptions(
+        media_type=media_type,
+        viewport=(int(viewport[0]), int(viewport[1]))
+        if viewport
+        else (THUMBNAIL_SIZE if thumbnail else None),
+        window=(window[0], window[1]) if window else None,
+        quality=int(quality[0]) if quality else (75 if thumbnail else 90),
+    )
+
+
+def _numbers(
+    params: QueryDict, name: str, count: int, shape: str, allow_extra: bool = False
+) -> list[float] | None:
+    text = params.get(name)
+    if not text:
+        return None
+    items = [i.strip() for i in text.split(",")]
+    if allow_extra and len(items) > count:
+        if [i.lower() for i in items[count:]] != ["linear"]:
+            raise BadQuery(f"{name}={text!r}: only the linear window function is supported")
+        items = items[:count]
+    if len(items) != count or not all(re.fullmatch(r"-?\d+(\.\d+)?", i) for i in items):
+        raise BadQuery(f"{name}={text!r}: expected {shape}")
+    return [float(i) for i in items]
+
+
+def image_response(
+    instance: Instance, *, frame: int, request: Request, thumbnail: bool = False
+) -> HttpResponse:
+    """The frame rendered as the client asked; 422 with the reason when it cannot be decoded."""
+    if instance.number_of_frames == 0:
+        raise Undecodable(f"Instance {instance.sop_instance_uid} has no pixel data to render")
+    if not 1 <= frame <= instance.number_of_frames:
+        raise NotFound(
+            f"Frame {frame} does not exist; the instance has {instance.number_of_frames} frame(s)"
+        )
+    media_type = rendered_media_type(request)
+    options = render_options(request.query_params, media_type, thumbnail=thumbnail)
+    try:
+        body = frame_render(instance.file.name, frame=frame, options=options)
+    except RenderError as exc:
+        raise Undecodable(str(exc), {"sop_instance_uid": instance.sop_instance_uid}) from exc
+    response = HttpResponse(body, content_type=media_type)
+    response["Cache-Control"] = IMMUTABLE
+    return response
+
+
+class InstanceRenderedApi(DicomwebReadApi):
+    def get(self, request: Request, study: str, series: str, sop: str) -> HttpResponse:
+        instance = instance_get(study_uid=study, series_uid=series, sop_uid=sop)
+        return image_response(instance, frame=1, request=request)
+
+
+class FrameRenderedApi(DicomwebReadApi):
+    def get(self, request: Request, study: str, series: str, sop: str, frame: str) -> HttpResponse:
+        if not frame.isdigit():
+            raise BadQuery(f"Frame {frame!r}: expected one frame number")
+        instance = instance_get(study_uid=study, series_uid=series, sop_uid=sop)
+        return image_response(instance, frame=int(frame), request=request)
+
+
+class InstanceThumbnailApi(DicomwebReadApi):
+    def get(self, request: Request, study: str, series: str, sop: str) -> HttpResponse:
+        instance = instance_get(study_uid=study, series_uid=series, sop_uid=sop)
+        middle = max(1, (instance.number_of_frames + 1) // 2)
+        return image_response(instance, frame=middle, request=request, thumbnail=True)
+
+
+class SeriesThumbnailApi(DicomwebReadApi):
+    def get(self, request: Request, study: str, series: str) -> HttpResponse:
+        instance = series_thumbnail_instance(study_uid=study, series_uid=series)
+        middle = max(1, (instance.number_of_frames + 1) // 2)
+        return image_response(instance, frame=middle, request=request, thumbnail=True)
+
+
+class StudyThumbnailApi(DicomwebReadApi):
+    def get(self, request: Request, study: str) -> HttpResponse:
+        instance = series_thumbnail_instance(study_uid=study)
+        middle = max(1, (instance.number_of_frames + 1) // 2)
+        return image_response(instance, frame=middle, request=request, thumbnail=True)
