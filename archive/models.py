@@ -63,11 +63,7 @@ class Study(models.Model):
         indexes = [
             models.Index(fields=["status", "last_instance_at"], name="study_status_last_idx"),
             # QIDO-RS lists studies newest first: a limited page is read straight off this index.
-            models.Index(
-                models.F("study_date").desc(nulls_last=True),
-                models.F("id").desc(),
-                name="study_date_recent_idx",
-            ),
+            models.Index(fields=["-study_date", "-id"], name="study_date_recent_idx"),
         ]
 
     def __str__(self) -> str:

@@ -19,7 +19,8 @@ PREFIXES: dict[Level, dict[Level, str]] = {
     "instance": {"study": "series__study__", "series": "series__", "instance": ""},
 }
 ORDERING: dict[Level, tuple[Any, ...]] = {
-    "study": (F("study_date").desc(nulls_last=True), "-pk"),
+    # Newest first, matching study_date_recent_idx (PostgreSQL puts undated studies first).
+    "study": ("-study_date", "-pk"),
     "series": (F("series_number").asc(nulls_last=True), "pk"),
     "instance": (F("instance_number").asc(nulls_last=True), "pk"),
 }

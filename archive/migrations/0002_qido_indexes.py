@@ -16,6 +16,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='study',
-            index=models.Index(models.OrderBy(models.F('study_date'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), name='study_date_recent_idx'),
+            index=models.Index(fields=['-study_date', '-id'], name='study_date_recent_idx'),
         ),
     ]
