@@ -24,6 +24,7 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from archive.dicom import frames
+from archive.dicom.dicom_json import dataset_to_json
 from archive.dicom.failures import (
     DATASET_DOES_NOT_MATCH,
     TRANSFER_SYNTAX_NOT_SUPPORTED,
@@ -323,13 +324,11 @@ def _metadata_json(ds: Dataset, ts: UID, base: str, *, has_pixels: bool) -> str:
     if has_pixels:
         pixel_vr = ds["PixelData"].VR
         del ds.PixelData
-    try:
-        body = ds.to_json_dict(
-            bulk_data_threshold=settings.ARCHIVE_BULK_DATA_THRESHOLD,
-            bulk_data_element_handler=bulk_uri,
-        )
-    except (ValueError, TypeError, KeyError) as exc:
-        raise InstanceRefused(f"The data set cannot be converted to DICOM JSON: {exc}") from exc
+    body = dataset_to_json(
+        ds,
+        bulk_data_threshold=settings.ARCHIVE_BULK_DATA_THRESHOLD,
+        bulk_data_element_handler=bulk_uri,
+    )
     body["00020010"] = {"vr": "UI", "Value": [str(ts)]}
     body["00083002"] = {"vr": "UI", "Value": [str(ts)]}
     if has_pixels or pixel_position is not None:

@@ -1,6 +1,6 @@
 """Study stability: a study is complete when no instance has arrived for N seconds.
 
-One check is queued per burst of arrivals (a conditional update claims the right to queue it); the
+One check is queued per burst of arrivals (the ingest that turns `stability_check_pending` on); the
 check either marks the study stable and announces it, or re-queues itself for the remaining time.
 A periodic sweep catches studies whose check was lost (broker down, worker killed).
 """
@@ -24,18 +24,18 @@ def _window() -> dt.timedelta:
     return dt.timedelta(seconds=settings.ARCHIVE_STABILITY_SECONDS)
 
 
-def study_schedule_stability_check(*, study_id: int) -> bool:
-    """Queue a stability check unless one is already pending. Returns True if it queued one."""
+def study_schedule_stability_check(*, study_id: int) -> None:
+    """Queue a stability check in one window.
+
+    Ingest calls it once per burst: the instance whose transaction turned the study's
+    `stability_check_pending` on. If the broker is down the check is lost, and the sweep
+    picks the study up.
+    """
     from archive.tasks import study_check_stability_task
 
-    claimed = Study.objects.filter(pk=study_id, stability_check_pending=False).update(
-        stability_check_pending=True
+    study_check_stability_task.apply_async(
+        (study_id,), countdown=settings.ARCHIVE_STABILITY_SECONDS
     )
-    if claimed:
-        study_check_stability_task.apply_async(
-            (study_id,), countdown=settings.ARCHIVE_STABILITY_SECONDS
-        )
-    return bool(claimed)
 
 
 def study_check_stability(*, study_id: int) -> bool:
