@@ -32,10 +32,10 @@ class _Like(Lookup):  # type: ignore[type-arg]
     lookup_name = "dicom_like"
     prepare_rhs = False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} LIKE {rhs} ESCAPE '\\'", [*lhs_params, *rhs_params]
+        return f"{lhs} LIKE {rhs} ESCAPE '\\'", (*lhs_params, *rhs_params)
 
 
 def qido_search(
@@ -135,11 +135,8 @@ def instance_files(
 ) -> list[dict[str, Any]]:
     """File name, size and transfer syntax of each instance of a study, series or instance,
     in series then instance order. Raises NotFound when there is none."""
-    rows = list(
-        _instances_of(study_uid, series_uid, sop_uid).values(
-            "file", "file_size", "transfer_syntax_uid"
-        )
-    )
+    queryset = _instances_of(study_uid, series_uid, sop_uid)
+    rows = [dict(row) for row in queryset.values("file", "file_size", "transfer_syntax_uid")]
     if not rows:
         raise _not_found(study_uid, series_uid, sop_uid)
     return rows
@@ -169,7 +166,7 @@ def series_thumbnail_instance(*, study_uid: str, series_uid: str | None = None) 
     queryset = _instances_of(study_uid, series_uid).filter(number_of_frames__gt=0)
     if series_uid is None:
         first = queryset.values_list("series_id", flat=True).first()
-        queryset = queryset.filter(series_id=first)
+        queryset = queryset.filter(series_id=first or 0)
     count = queryset.count()
     if not count:
         where = f"series {series_uid}" if series_uid else f"study {study_uid}"

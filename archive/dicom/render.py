@@ -64,7 +64,7 @@ def _decode(file_name: str, index: int) -> tuple[Dataset, np.ndarray]:
             frames = full.pixel_array
             return full, frames[index] if int(full.get("NumberOfFrames", 1) or 1) > 1 else frames
         fp.seek(0)
-        return ds, pixel_array(fp, index=index)
+        return ds, pixel_array(fp, index=index)  # type: ignore[arg-type]
 
 
 def _display_values(

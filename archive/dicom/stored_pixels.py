@@ -98,7 +98,7 @@ def frames_read(image: StoredImage, numbers: list[int]) -> list[bytes]:
     if image.frame_index is None:
         return _frames_from_dataset(image, numbers)
     with default_storage.open(image.file_name, "rb") as fp:
-        frames = [frame_read(fp, image.frame_index[n - 1]) for n in numbers]
+        frames = [frame_read(fp, image.frame_index[n - 1]) for n in numbers]  # type: ignore[arg-type]
     if image.transfer_syntax_uid == BIG_ENDIAN:
         frames = [_to_little_endian(f, image.bits_allocated) for f in frames]
     return frames
@@ -173,7 +173,7 @@ def bulk_element_read(file_name: str, tag: int) -> tuple[bytes, str] | None:
     """The value of a bulk data element other than Pixel Data (first match, sequences
     searched depth first) as little-endian bytes, with its VR; None when absent."""
     with default_storage.open(file_name, "rb") as fp:
-        ds = _read(fp, stop_before_pixels=tag < PIXEL_DATA_TAG)
+        ds = _read(fp, stop_before_pixels=tag < PIXEL_DATA_TAG)  # type: ignore[arg-type]
     element = _find(ds, tag)
     if element is None or element.value is None:
         return None

@@ -70,7 +70,9 @@ def _quality(text: str) -> float:
 
 def _split(text: str, separator: str) -> list[str]:
     """Split on `separator` outside double quotes."""
-    pieces, current, quoted = [], [], False
+    pieces: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in text:
         if char == '"':
             quoted = not quoted

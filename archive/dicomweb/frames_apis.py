@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 
 from archive.dicom.stored_pixels import (
@@ -67,7 +67,9 @@ def negotiate_frames(request: Request, encoding: FrameEncoding) -> bool:
     return multipart
 
 
-def frames_response(data: list[bytes], *, encoding: FrameEncoding, multipart: bool) -> HttpResponse:
+def frames_response(
+    data: list[bytes], *, encoding: FrameEncoding, multipart: bool
+) -> HttpResponseBase:
     if not multipart and len(data) == 1:
         return single_part_response(data[0], content_type=encoding.content_type)
     parts = [bytes_part(d, content_type=encoding.content_type) for d in data]
@@ -75,7 +77,9 @@ def frames_response(data: list[bytes], *, encoding: FrameEncoding, multipart: bo
 
 
 class InstanceFramesApi(DicomwebReadApi):
-    def get(self, request: Request, study: str, series: str, sop: str, frames: str) -> HttpResponse:
+    def get(
+        self, request: Request, study: str, series: str, sop: str, frames: str
+    ) -> HttpResponseBase:
         instance = instance_get(study_uid=study, series_uid=series, sop_uid=sop)
         numbers = frame_numbers_parse(frames, instance)
         encoding = frame_encoding(instance.transfer_syntax_uid)
@@ -87,13 +91,15 @@ class InstanceFramesApi(DicomwebReadApi):
 class InstanceBulkdataApi(DicomwebReadApi):
     """Bulk data by tag, as the BulkDataURIs of the metadata name it; 7FE00010 is Pixel Data."""
 
-    def get(self, request: Request, study: str, series: str, sop: str, tag: str) -> HttpResponse:
+    def get(
+        self, request: Request, study: str, series: str, sop: str, tag: str
+    ) -> HttpResponseBase:
         if not re.fullmatch(r"[0-9A-Fa-f]{8}", tag):
             raise BadQuery(f"Bulk data tag {tag!r}: expected eight hexadecimal digits")
         instance = instance_get(study_uid=study, series_uid=series, sop_uid=sop)
         if int(tag, 16) == PIXEL_DATA_TAG and instance.number_of_frames:
             return _pixel_data_response(request, instance)
-        found = bulk_element_read(instance.file.name, int(tag, 16))
+        found = bulk_element_read(str(instance.file.name), int(tag, 16))
         if found is None:
             raise NotFound(f"Instance {sop} has no bulk data element {tag.upper()}")
         encoding = FrameEncoding(OCTET_STREAM, EXPLICIT_LE)
@@ -105,7 +111,7 @@ class InstanceBulkdataApi(DicomwebReadApi):
         )
 
 
-def _pixel_data_response(request: Request, instance: Instance) -> HttpResponse:
+def _pixel_data_response(request: Request, instance: Instance) -> HttpResponseBase:
     image = StoredImage.of(instance)
     encoding = frame_encoding(instance.transfer_syntax_uid)
     multipart = negotiate_frames(request, encoding)

@@ -79,7 +79,7 @@ class ResultShape:
     def row_json(self, row: dict[str, Any], root: str) -> dict[str, Any]:
         body: dict[str, Any] = {}
         url = root + "".join(f"/{segment}/{row[column]}" for segment, column in self._uid_columns)
-        retrieve_url = {"vr": "UR", "Value": [url]}
+        retrieve_url: dict[str, Any] | None = {"vr": "UR", "Value": [url]}
         for tag, column, convert in self._plan:
             if retrieve_url and tag > RETRIEVE_URL_TAG:
                 body[RETRIEVE_URL_TAG], retrieve_url = retrieve_url, None

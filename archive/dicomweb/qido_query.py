@@ -186,11 +186,10 @@ def _searchable(attribute: Attribute, level: Level) -> bool:
 
 def _parse_value(attribute: Attribute, values: list[str]) -> Condition:
     name = attribute.keyword
+    items = [i.strip() for v in values for i in re.split(r"[,\\]", v) if i.strip()]
     if attribute.match in ("uid", "modalities"):
-        items = tuple(i for v in values for i in re.split(r"[,\\]", v) if i.strip())
-        return Condition(attribute, values=tuple(i.strip() for i in items))
+        return Condition(attribute, values=tuple(items))
     if attribute.match == "int":
-        items = [i.strip() for v in values for i in re.split(r"[,\\]", v) if i.strip()]
         if not all(re.fullmatch(r"-?\d+", i) for i in items):
             raise BadQuery(f"{name}={values[0]!r}: expected an integer")
         return Condition(attribute, values=tuple(int(i) for i in items))
@@ -215,6 +214,8 @@ def _range(attribute: Attribute, value: str) -> Condition:
     low_text, _, high_text = value.partition("-")
     if "-" in high_text:
         raise BadQuery(f"{attribute.keyword}={value!r}: a range is 'A-B', '-B' or 'A-'")
+    low: object
+    high: object
     if attribute.match == "date":
         low = _date(attribute.keyword, low_text) if low_text else None
         high = _date(attribute.keyword, high_text) if high_text else None

@@ -83,7 +83,7 @@ def image_response(
     media_type = rendered_media_type(request)
     options = render_options(request.query_params, media_type, thumbnail=thumbnail)
     try:
-        body = frame_render(instance.file.name, frame=frame, options=options)
+        body = frame_render(str(instance.file.name), frame=frame, options=options)
     except RenderError as exc:
         raise Undecodable(str(exc), {"sop_instance_uid": instance.sop_instance_uid}) from exc
     response = HttpResponse(body, content_type=media_type)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 
 from archive.dicom.parse import BULK_BASE
@@ -29,7 +30,7 @@ METADATA_BATCH = 200
 
 def retrieve_response(
     request: Request, *, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The instances of a study, series or one instance as multipart/related application/dicom."""
     rows = instance_files(study_uid=study_uid, series_uid=series_uid, sop_uid=sop_uid)
     syntaxes = {row["transfer_syntax_uid"] for row in rows}
@@ -59,7 +60,7 @@ def retrieve_response(
 
 def metadata_response(
     request: Request, *, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The stored DICOM JSON of each instance, as one JSON array streamed in batches."""
     json_accept_check(request)
     ids = instance_ids(study_uid=study_uid, series_uid=series_uid, sop_uid=sop_uid)
@@ -79,30 +80,30 @@ def metadata_response(
 
 
 class StudyRetrieveApi(DicomwebReadApi):
-    def get(self, request: Request, study: str) -> HttpResponse:
+    def get(self, request: Request, study: str) -> HttpResponseBase:
         return retrieve_response(request, study_uid=study)
 
 
 class SeriesRetrieveApi(DicomwebReadApi):
-    def get(self, request: Request, study: str, series: str) -> HttpResponse:
+    def get(self, request: Request, study: str, series: str) -> HttpResponseBase:
         return retrieve_response(request, study_uid=study, series_uid=series)
 
 
 class InstanceRetrieveApi(DicomwebReadApi):
-    def get(self, request: Request, study: str, series: str, sop: str) -> HttpResponse:
+    def get(self, request: Request, study: str, series: str, sop: str) -> HttpResponseBase:
         return retrieve_response(request, study_uid=study, series_uid=series, sop_uid=sop)
 
 
 class StudyMetadataApi(DicomwebReadApi):
-    def get(self, request: Request, study: str) -> HttpResponse:
+    def get(self, request: Request, study: str) -> HttpResponseBase:
         return metadata_response(request, study_uid=study)
 
 
 class SeriesMetadataApi(DicomwebReadApi):
-    def get(self, request: Request, study: str, series: str) -> HttpResponse:
+    def get(self, request: Request, study: str, series: str) -> HttpResponseBase:
         return metadata_response(request, study_uid=study, series_uid=series)
 
 
 class InstanceMetadataApi(DicomwebReadApi):
-    def get(self, request: Request, study: str, series: str, sop: str) -> HttpResponse:
+    def get(self, request: Request, study: str, series: str, sop: str) -> HttpResponseBase:
         return metadata_response(request, study_uid=study, series_uid=series, sop_uid=sop)
