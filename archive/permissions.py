@@ -7,6 +7,8 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from accounts.permissions import user_has_perm
+
 
 class CanReadArchive(BasePermission):
     """QIDO-RS and WADO-RS show patient data: radiologists, reviewers and admins."""
@@ -14,8 +16,7 @@ class CanReadArchive(BasePermission):
     message = "Your role may not read the archive."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perm("archive.view_instance"))
+        return user_has_perm(request.user, "archive.view_instance")
 
 
 class CanStoreInstances(BasePermission):
@@ -24,5 +25,4 @@ class CanStoreInstances(BasePermission):
     message = "Your role may not store instances."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perm("archive.add_instance"))
+        return user_has_perm(request.user, "archive.add_instance")

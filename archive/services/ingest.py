@@ -73,9 +73,8 @@ def instance_ingest(
             sop_class_uid=parsed.sop_class_uid,
             sop_instance_uid=parsed.sop_instance_uid,
         )
-    existing = _existing(parsed)
-    if existing is not None:
-        return existing
+    # No look-up before storing: re-sends are rare, and the unique SOP Instance UID makes the
+    # insert of a duplicate fail, which returns the stored instance and removes the new copy.
     sha256 = _sha256(fp)
     name = _store_file(fp, parsed, movable_path)
     try:

@@ -1,0 +1,60 @@
+"""A user's permissions, cached briefly: every DICOMweb request checks one, and asking the
+database each time costs two queries per request (user and group permissions).
+
+A change of roles is seen at once in this process and within PERMISSIONS_CACHE_SECONDS elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_save
+from django.dispatch import receiver
+
+
+def _key(user_id: int) -> str:
+    return f"accounts:perms:{user_id}"
+
+
+def user_has_perm(user: AbstractBaseUser | AnonymousUser, perm: str) -> bool:
+    """Like `user.has_perm(perm)` for active users, from a short-lived cache."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    perms = cache.get(_key(user.pk))
+    if perms is None:
+        for stale in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+            user.__dict__.pop(stale, None)  # ModelBackend's per-object copy
+        perms = frozenset(user.get_all_permissions())  # type: ignore[attr-defined]
+        cache.set(_key(user.pk), perms, settings.PERMISSIONS_CACHE_SECONDS)
+    return perm in perms
+
+
+def permissions_forget(*, user_ids: list[int]) -> None:
+    cache.delete_many([_key(pk) for pk in user_ids])
+
+
+@receiver(m2m_changed, sender=User.groups.through)
+def _user_groups_changed(instance: Any, **_: Any) -> None:
+    if isinstance(instance, User):
+        permissions_forget(user_ids=[instance.pk])
+    elif isinstance(instance, Group):
+        permissions_forget(user_ids=list(instance.user_set.values_list("pk", flat=True)))
+
+
+@receiver(m2m_changed, sender=User.user_permissions.through)
+@receiver(m2m_changed, sender=Group.permissions.through)
+def _permissions_changed(instance: Any, **_: Any) -> None:
+    if isinstance(instance, User):
+        permissions_forget(user_ids=[instance.pk])
+    elif isinstance(instance, Group):
+        permissions_forget(user_ids=list(instance.user_set.values_list("pk", flat=True)))
+
+
+@receiver(post_save, sender=User)
+def _user_saved(instance: User, **_: Any) -> None:
+    permissions_forget(user_ids=[instance.pk])
