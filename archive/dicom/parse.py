@@ -6,7 +6,6 @@ must be able to rely on, and refuses the rest with a reason a sender can act on.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -23,7 +22,7 @@ from pydicom.pixels import pixel_array
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
-from archive.dicom import frames
+from archive.dicom import frames, index_attributes
 from archive.dicom.dicom_json import dataset_to_json
 from archive.dicom.failures import (
     DATASET_DOES_NOT_MATCH,
@@ -68,18 +67,19 @@ def parse_instance(fp: BinaryIO, *, file_size: int, check_pixels: bool = True) -
     if check_pixels and frame_index is not None and ts.is_encapsulated:
         _check_first_frame_decodes(fp, ds, ts, uids)
     base = f"{BULK_BASE}/studies/{uids[2]}/series/{uids[3]}/instances/{uids[1]}"
+    body = _metadata(ds, ts, base, has_pixels=PIXEL_DATA_TAG in ds._dict)
     return ParsedInstance(
         sop_class_uid=uids[0],
         sop_instance_uid=uids[1],
         study_instance_uid=uids[2],
         series_instance_uid=uids[3],
         transfer_syntax_uid=str(ts),
-        patient=_patient_attributes(ds),
-        study=_study_attributes(ds),
-        series=_series_attributes(ds),
-        instance=_instance_attributes(ds, num_frames),
+        patient=index_attributes.patient_attributes(body),
+        study=index_attributes.study_attributes(body),
+        series=index_attributes.series_attributes(body),
+        instance=index_attributes.instance_attributes(body, num_frames),
         frame_index=frame_index,
-        metadata_json=_metadata_json(ds, ts, base, has_pixels=PIXEL_DATA_TAG in ds._dict),
+        metadata_json=json.dumps(body, separators=(",", ":")),
     )
 
 
@@ -244,75 +244,7 @@ def _check_first_frame_decodes(
         ) from exc
 
 
-def _text(ds: Dataset, name: str, max_length: int) -> str:
-    value = ds.get(name)
-    if value is None:
-        return ""
-    return str(value).strip()[:max_length]
-
-
-def _int_or_none(ds: Dataset, name: str) -> int | None:
-    try:
-        value = ds.get(name)
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _date_or_none(text: str) -> dt.date | None:
-    try:
-        return dt.datetime.strptime(text[:8], "%Y%m%d").date()
-    except ValueError:
-        return None
-
-
-def _patient_attributes(ds: Dataset) -> dict[str, str]:
-    name = _text(ds, "PatientName", 324)
-    return {
-        "patient_id": _text(ds, "PatientID", 64),
-        "issuer_of_patient_id": _text(ds, "IssuerOfPatientID", 64),
-        "patient_name": name,
-        "patient_name_search": name.upper(),
-        "patient_birth_date": _text(ds, "PatientBirthDate", 8),
-        "patient_sex": _text(ds, "PatientSex", 16),
-    }
-
-
-def _study_attributes(ds: Dataset) -> dict[str, Any]:
-    return {
-        "study_date": _date_or_none(_text(ds, "StudyDate", 8)),
-        "study_time": _text(ds, "StudyTime", 16),
-        "accession_number": _text(ds, "AccessionNumber", 16),
-        "study_id": _text(ds, "StudyID", 16),
-        "study_description": _text(ds, "StudyDescription", 64),
-        "referring_physician_name": _text(ds, "ReferringPhysicianName", 324),
-    }
-
-
-def _series_attributes(ds: Dataset) -> dict[str, Any]:
-    return {
-        "modality": _text(ds, "Modality", 16),
-        "series_number": _int_or_none(ds, "SeriesNumber"),
-        "series_description": _text(ds, "SeriesDescription", 64),
-        "body_part_examined": _text(ds, "BodyPartExamined", 16),
-        "performed_procedure_step_start_date": _text(ds, "PerformedProcedureStepStartDate", 8),
-        "performed_procedure_step_start_time": _text(ds, "PerformedProcedureStepStartTime", 16),
-    }
-
-
-def _instance_attributes(ds: Dataset, num_frames: int) -> dict[str, Any]:
-    return {
-        "instance_number": _int_or_none(ds, "InstanceNumber"),
-        "rows": _int_or_none(ds, "Rows"),
-        "columns": _int_or_none(ds, "Columns"),
-        "number_of_frames": num_frames,
-        "bits_allocated": _int_or_none(ds, "BitsAllocated"),
-        "samples_per_pixel": _int_or_none(ds, "SamplesPerPixel"),
-        "photometric_interpretation": _text(ds, "PhotometricInterpretation", 16),
-    }
-
-
-def _metadata_json(ds: Dataset, ts: UID, base: str, *, has_pixels: bool) -> str:
+def _metadata(ds: Dataset, ts: UID, base: str, *, has_pixels: bool) -> dict[str, Any]:
     """DICOM JSON of the data set with large binary values replaced by BulkDataURIs."""
     from django.conf import settings
 
@@ -337,7 +269,7 @@ def _metadata_json(ds: Dataset, ts: UID, base: str, *, has_pixels: bool) -> str:
             "vr": vr if vr in ("OB", "OW") else "OB",
             "BulkDataURI": f"{base}/bulkdata/7FE00010",
         }
-    return json.dumps(body, separators=(",", ":"))
+    return body
 
 
 def _bits(ds: Dataset) -> int:
