@@ -1,0 +1,1 @@
+"""Side-by-side benchmark of our DICOM archive against Orthanc; not part of the test suite."""
