@@ -19,7 +19,8 @@ COPY ml/ ml/
 COPY manage.py ./
 RUN pip install --no-cache-dir .
 COPY --from=frontend /src/frontend/dist frontend/dist
-RUN python manage.py collectstatic --noinput -v0 && useradd --system triage \
+RUN SECRET_KEY=build-only-not-secret VAR_DIR=/tmp/build python manage.py collectstatic --noinput -v0 \
+    && rm -rf /tmp/build && useradd --system triage \
     && mkdir -p /var/lib/triage && chown triage /var/lib/triage
 USER triage
 EXPOSE 8000 11112
