@@ -23,6 +23,7 @@ from archive.dicom.stored_pixels import (
     pixel_data_chunks,
 )
 from archive.dicomweb.accept import accept_parse, accepts_frames
+from archive.dicomweb.base_api import DicomwebReadApi
 from archive.dicomweb.errors import BadQuery, NotAcceptable, NotFound
 from archive.dicomweb.multipart_response import (
     ResponsePart,
@@ -30,7 +31,6 @@ from archive.dicomweb.multipart_response import (
     multipart_response,
     single_part_response,
 )
-from archive.dicomweb.read_api import DicomwebReadApi
 from archive.models import Instance
 from archive.selectors import instance_get
 

@@ -9,11 +9,11 @@ from django.http import HttpResponse
 from rest_framework.request import Request
 
 from archive.dicomweb.accept import accept_parse
+from archive.dicomweb.base_api import DicomwebReadApi, dicomweb_root
 from archive.dicomweb.errors import NotAcceptable
 from archive.dicomweb.json_responses import DICOM_JSON
 from archive.dicomweb.qido_json import ResultShape, search_body
 from archive.dicomweb.qido_query import Level, qido_query_parse
-from archive.dicomweb.read_api import DicomwebReadApi, dicomweb_root
 from archive.selectors import qido_search
 
 JSON_TYPES = (DICOM_JSON, "application/json")

@@ -15,9 +15,9 @@ from rest_framework.request import Request
 
 from archive.dicom.render import FORMATS, RenderError, RenderOptions, frame_render
 from archive.dicomweb.accept import accept_parse
+from archive.dicomweb.base_api import DicomwebReadApi
 from archive.dicomweb.errors import BadQuery, NotAcceptable, NotFound, Undecodable
 from archive.dicomweb.multipart_response import IMMUTABLE
-from archive.dicomweb.read_api import DicomwebReadApi
 from archive.models import Instance
 from archive.selectors import instance_get, series_thumbnail_instance
 

@@ -9,10 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse
 from rest_framework.parsers import BaseParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from archive.dicom.failures import PROCESSING_FAILURE, InstanceRefused
+from archive.dicomweb.base_api import JsonErrorsNegotiation
 from archive.dicomweb.json_responses import attr, dicom_json_response
 from archive.dicomweb.multipart import MultipartError, Part, iter_parts
 from archive.permissions import CanStoreInstances
@@ -39,6 +41,9 @@ class StudiesStoreApi(APIView):
 
     permission_classes = [CanStoreInstances]
     parser_classes = [MultipartRelatedParser]
+    # The answer is application/dicom+json, which DRF has no renderer for: don't let it 406.
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonErrorsNegotiation
 
     def post(self, request: Request, study: str | None = None) -> HttpResponse:
         boundary, problem = _boundary(request.content_type)

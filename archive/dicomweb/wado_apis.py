@@ -14,6 +14,7 @@ from rest_framework.request import Request
 
 from archive.dicom.parse import BULK_BASE
 from archive.dicomweb.accept import accept_parse, accepts_dicom
+from archive.dicomweb.base_api import DicomwebReadApi, dicomweb_root
 from archive.dicomweb.errors import NotAcceptable
 from archive.dicomweb.json_responses import DICOM_JSON
 from archive.dicomweb.multipart_response import (
@@ -22,7 +23,6 @@ from archive.dicomweb.multipart_response import (
     multipart_response,
 )
 from archive.dicomweb.qido_apis import json_accept_check
-from archive.dicomweb.read_api import DicomwebReadApi, dicomweb_root
 from archive.selectors import instance_files, instance_ids, instance_metadata_batch
 
 METADATA_BATCH = 200

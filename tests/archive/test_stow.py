@@ -61,6 +61,20 @@ def test_it_keeps_the_original_bytes(sender):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("accept", ["application/dicom+json", "application/json", "*/*"])
+def test_it_answers_clients_that_ask_for_dicom_json(sender, accept):
+    body, content_type = multipart_body_of_files([CT_SMALL])
+
+    response = sender.generic(
+        "POST", "/dicomweb/studies", data=body, content_type=content_type, HTTP_ACCEPT=accept
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/dicom+json"
+    assert len(referenced_uids(response.json())) == 1
+
+
+@pytest.mark.django_db
 def test_the_same_instance_sent_twice_is_stored_once(sender):
     body, content_type = multipart_body_of_files([CT_SMALL, CT_SMALL])
 

@@ -1,4 +1,4 @@
-"""What every DICOMweb read endpoint shares: permission, and no DRF content negotiation.
+"""What every DICOMweb endpoint shares: permission, and no DRF content negotiation.
 
 The endpoints answer DICOM media types (application/dicom+json, multipart/related, images) as
 raw Django responses and negotiate the Accept header themselves, so DRF must not refuse an Accept
