@@ -55,7 +55,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--latency-blocks", type=int, default=4)
     parser.add_argument("--gunicorn-args", default="-w 4 --threads 4 --timeout 300")
     parser.add_argument("--keep", action="store_true", help="keep both servers' stored data")
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md")
+    parser.add_argument(
+        "--no-readme",
+        action="store_true",
+        help="exploratory run: neither bench/README.md nor results/latest.json is rewritten",
+    )
     return parser.parse_args(argv)
 
 
@@ -84,20 +88,18 @@ class Runner:
         else:
             spec = {"root": self.orthanc.dicomweb_root, **spec}
             prefix = netns_prefix()
-        cpu_before = cpu.cpu_seconds(self.server_pids(side))
-        result = subprocess.run(
-            [*prefix, PYTHON, "-m", "bench.workloads"],
-            cwd=REPO,
-            input=json.dumps(spec),
-            capture_output=True,
-            text=True,
-        )
+        with cpu.Meter(lambda: self.server_pids(side)) as meter:
+            result = subprocess.run(
+                [*prefix, PYTHON, "-m", "bench.workloads"],
+                cwd=REPO,
+                input=json.dumps(spec),
+                capture_output=True,
+                text=True,
+            )
         if result.returncode != 0:
             raise RuntimeError(f"{side} {spec['workload']} client failed:\n{result.stderr[-3000:]}")
         answer: dict[str, Any] = json.loads(result.stdout)
-        answer["server_cpu_s"] = cpu.used_between(
-            cpu_before, cpu.cpu_seconds(self.server_pids(side))
-        )
+        answer["server_cpu_s"] = meter.seconds
         answer["loadavg_1m"] = round(os.getloadavg()[0], 2)
         return answer
 
@@ -191,9 +193,9 @@ class Runner:
         self.measure_latency("wado_series", "WADO-RS series", series_blocks, warmup=2)
 
     def measure_stow(self) -> None:
-        self.log("STOW-RS warm-up (10 instances, 4 clients)")
+        self.log("STOW-RS warm-up (40 new one-instance studies, 16 clients)")
         self.warm()
-        warmup = {"workload": "stow", "files": self.data.warmup, "per_request": 1, "clients": 4}
+        warmup = {"workload": "stow", "files": self.data.warmup, "per_request": 1, "clients": 16}
         self.compare([warmup], stats.merge_ingest)
         for name, (clients, per_request) in INGEST_SCENARIOS.items():
             files = self.data.ingest[name]
@@ -215,15 +217,18 @@ class Runner:
             {"workload": "cstore", "folders": group, "host": "127.0.0.1"}
             for group in chunks(visits, self.args.ingest_blocks)
         ]
+        targets = {
+            "ours_extra": {"port": self.ours.dicom_port, "ae_title": "TRIAGE"},
+            "orthanc_extra": {"port": self.orthanc.dicom_port, "ae_title": "ORTHANC"},
+        }
+        self.log("C-STORE warm-up (10 new one-instance studies)")
+        folder = str(Path(self.data.cstore_warmup[0]).parent)
+        warmup = {"workload": "cstore", "folders": [folder], "host": "127.0.0.1"}
+        self.compare([warmup], stats.merge_ingest, **targets)
         count = len(self.data.ingest[CSTORE_SET])
         self.log(f"C-STORE: storescu, {count} files, one association per block of folders")
         before = self._instance_counts()
-        result = self.compare(
-            blocks,
-            stats.merge_ingest,
-            ours_extra={"port": self.ours.dicom_port, "ae_title": "TRIAGE"},
-            orthanc_extra={"port": self.orthanc.dicom_port, "ae_title": "ORTHANC"},
-        )
+        result = self.compare(blocks, stats.merge_ingest, **targets)
         after = self._instance_counts()
         for side in SIDES:
             result[side]["stored"] = after[side] - before[side]
@@ -290,11 +295,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     try:
         runner.start()
         meta["versions"] = runner.orthanc.versions()
-        runner.seed_qido()
-        runner.measure_qido()
-        runner.measure_wado()
-        runner.measure_stow()
-        runner.measure_cstore()
+        phases = [runner.seed_qido, runner.measure_qido, runner.measure_wado]
+        for phase in [*phases, runner.measure_stow, runner.measure_cstore]:
+            try:
+                phase()
+            except RuntimeError as exc:  # one broken endpoint must not lose the other figures
+                runner.log(f"{phase.__name__} failed: {exc}")
+                runner.notes.append(f"{phase.__name__} failed: {str(exc)[:300]}")
     finally:
         runner.stop()
     meta.update(
@@ -314,7 +321,7 @@ def main() -> None:
     argv = sys.argv[1:]
     args = parse_args(argv)
     document = run(args, [shlex.quote(a) for a in argv])
-    path = report.save(document, BENCH / "results")
+    path = report.save(document, BENCH / "results", latest=not args.no_readme)
     if not args.no_readme:
         report.update_readme(document, BENCH / "README.md")
     print(report.render_table(document))

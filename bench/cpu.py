@@ -3,22 +3,31 @@
 Ours is gunicorn (master and workers), the DICOM listener, and the PostgreSQL backends connected
 to the benchmark database; Orthanc is one process with its SQLite index inside. PostgreSQL's
 shared background processes (WAL writer, checkpointer) are left out.
+
+A backend can end during a measurement (the listener closes its connection when an association
+ends), taking its CPU count with it, so a Meter samples in the background and keeps the last
+value it saw of every process.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SAMPLE_S = 0.02
 
 
-def _stat_fields(pid: int) -> list[str] | None:
+def cpu_seconds_of(pid: int) -> float | None:
+    """user+system CPU seconds of a live process, None when it is gone."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return text.rsplit(")", 1)[1].split()  # fields after the command name, from "state"
+    fields = text.rsplit(")", 1)[1].split()  # the fields after the command name
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
 def _children(pid: int) -> list[int]:
@@ -43,31 +52,64 @@ def process_tree(pids: list[int]) -> list[int]:
     return seen
 
 
+def _postmaster() -> int | None:
+    for pid_file in Path("/var/run/postgresql").glob("*.pid"):
+        return int(pid_file.read_text().split()[0])
+    return None
+
+
 def postgres_backends(database: str) -> list[int]:
-    """PostgreSQL backend processes serving `database` ("postgres: <ver>: <user> <db> ...")."""
+    """Backends serving `database`: children of the postmaster named "postgres: ... <db> ..."."""
+    postmaster = _postmaster()
     pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in _children(postmaster) if postmaster else []:
         try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if cmdline.startswith("postgres:") and f" {database} " in cmdline:
-            pids.append(int(entry.name))
+        if f" {database} " in cmdline:
+            pids.append(pid)
     return pids
 
 
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """user+system CPU seconds per process (gone processes are left out)."""
-    times: dict[int, float] = {}
-    for pid in pids:
-        fields = _stat_fields(pid)
-        if fields:
-            times[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-    return times
+class Meter:
+    """CPU used by the processes `pids()` names (asked again every few samples) while running."""
 
+    def __init__(self, pids: Callable[[], list[int]]) -> None:
+        self._pids = pids
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
 
-def used_between(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU used between two snapshots; processes that appeared in between count from zero."""
-    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+    def __enter__(self) -> Meter:
+        self._sample(self._pids(), first=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample(self._pids())
+
+    @property
+    def seconds(self) -> float:
+        return sum(last - self._first.get(pid, 0.0) for pid, last in self._last.items())
+
+    def _run(self) -> None:
+        pids = self._pids()
+        ticks = 0
+        while not self._stop.wait(SAMPLE_S):
+            ticks += 1
+            if ticks % 10 == 0:
+                pids = self._pids()
+            self._sample(pids)
+
+    def _sample(self, pids: list[int], *, first: bool = False) -> None:
+        for pid in pids:
+            seconds = cpu_seconds_of(pid)
+            if seconds is None:
+                continue
+            if first:
+                self._first[pid] = seconds
+            self._last[pid] = seconds

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from pydicom.dataset import FileDataset
 from pydicom.uid import generate_uid
 
 SHARED = Path("/work/shared/data/dicom")
-VERSION = 2  # bump when the layout or content of the generated data changes
+VERSION = 3  # bump when the layout or content of the generated data changes
 
 CT_512 = [
     "ct/dcmqi_ct_3slice/01.dcm",
@@ -112,7 +113,8 @@ class Dataset:
     params: dict[str, Any]
     ingest: dict[str, list[str]] = field(default_factory=dict)  # set name -> files
     ingest_bytes: dict[str, int] = field(default_factory=dict)
-    warmup: list[str] = field(default_factory=list)
+    warmup: list[str] = field(default_factory=list)  # 40 tiny one-instance studies
+    cstore_warmup: list[str] = field(default_factory=list)  # 10 more, in one folder
     qido_files: list[str] = field(default_factory=list)
     qido_studies: list[dict[str, str]] = field(default_factory=list)
     frame: dict[str, str] = field(default_factory=dict)  # study, series, sop, path
@@ -135,6 +137,7 @@ def ensure_dataset(
         loaded = Dataset(**json.loads(manifest.read_text()))
         if loaded.params == params:
             return loaded
+    shutil.rmtree(root, ignore_errors=True)
     data = Dataset(root=str(root), params=params)
     _generate(data, root, ingest_sets, visits_per_set, qido_studies)
     manifest.write_text(json.dumps(asdict(data)))
@@ -153,8 +156,10 @@ def _generate(
             visit_no += 1
         data.ingest[name] = files
         data.ingest_bytes[name] = sum(Path(f).stat().st_size for f in files)
-    data.warmup = _write_visit(templates, root / "warmup", visit_no)[20:30]
-    data.qido_files, data.qido_studies = _write_qido_seed(root / "qido", qido_studies)
+    # Warm-up sends are many new studies, so that every server process has run the whole path.
+    data.warmup, _ = _write_tiny_studies(root / "warmup" / "stow", 40, prefix="W", seed=1)
+    data.cstore_warmup, _ = _write_tiny_studies(root / "warmup" / "cstore", 10, prefix="C", seed=2)
+    data.qido_files, data.qido_studies = _write_tiny_studies(root / "qido", qido_studies)
     data.frame = _write_frame_instance(templates, root / "wado")
     data.series = _write_mr_series(templates, root / "wado")
 
@@ -257,9 +262,11 @@ def _write_visit(templates: _Templates, out: Path, visit_no: int) -> list[str]:
     return files
 
 
-def _write_qido_seed(out: Path, count: int) -> tuple[list[str], list[dict[str, str]]]:
+def _write_tiny_studies(
+    out: Path, count: int, *, prefix: str = "Q", seed: int = 20240501
+) -> tuple[list[str], list[dict[str, str]]]:
     """`count` one-instance studies of 16x16 images, 4 studies per patient."""
-    rng = random.Random(20240501)
+    rng = random.Random(seed)
     sources = sorted(
         p for p in (SHARED / "dicomdir_fileset").rglob("*") if p.is_file() and p.name != "DICOMDIR"
     )
@@ -273,7 +280,7 @@ def _write_qido_seed(out: Path, count: int) -> tuple[list[str], list[dict[str, s
             surname = rng.choice(STEMS) + rng.choice(ENDINGS)
             patient = _Study(
                 uid="",
-                patient_id=f"QP{n // 4:06d}",
+                patient_id=f"{prefix}P{n // 4:06d}",
                 patient_name=f"{surname}^{rng.choice(GIVEN)}",
                 accession="",
                 date="",
@@ -287,7 +294,7 @@ def _write_qido_seed(out: Path, count: int) -> tuple[list[str], list[dict[str, s
             uid=generate_uid(),
             patient_id=patient.patient_id,
             patient_name=patient.patient_name,
-            accession=f"QA{n:08d}",
+            accession=f"{prefix}A{n:08d}",
             date=date.strftime("%Y%m%d"),
             description=f"{ds.Modality} study",
             birth_date=patient.birth_date,

@@ -92,7 +92,7 @@ class Ours:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        _wait_http(f"http://127.0.0.1:{self.http_port}/accounts/login/", self._server)
+        _wait_http(f"http://127.0.0.1:{self.http_port}/accounts/login/", self._server, log.name)
 
     def has_listener(self) -> bool:
         return LISTENER_COMMAND.exists()
@@ -107,7 +107,7 @@ class Ours:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        _wait_tcp(self.dicom_port, self._listener)
+        _wait_tcp(self.dicom_port, self._listener, log.name)
 
     @property
     def server_pid(self) -> int | None:
@@ -157,11 +157,16 @@ def _ensure_port_free(port: int) -> None:
             raise RuntimeError(f"port {port} on 127.0.0.1 is already in use; pick another")
 
 
-def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def _exited(what: str, proc: subprocess.Popen[bytes], log: str) -> RuntimeError:
+    tail = Path(log).read_text(errors="replace")[-2000:]
+    return RuntimeError(f"{what} exited with {proc.returncode}; end of {log}:\n{tail}")
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], log: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
+            raise _exited("gunicorn", proc, log)
         try:
             with urllib.request.urlopen(url, timeout=5):
                 return
@@ -172,11 +177,11 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
 
-def _wait_tcp(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def _wait_tcp(port: int, proc: subprocess.Popen[bytes], log: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"listener exited with {proc.returncode}")
+            raise _exited("dicom_listener", proc, log)
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return

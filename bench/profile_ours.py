@@ -1,9 +1,9 @@
-"""Where our server's time goes: `python -m bench.profile_ours stow-1|stow-10|frame|series`.
+"""Where our server's time goes: `python -m bench.profile_ours stow-1|stow-10|frame|series|cstore`.
 
 Not part of the benchmark run. Starts our server as the benchmark does, warms it, runs one
-workload while py-spy (`pip install py-spy` into the venv) samples every gunicorn worker, then
-prints the server CPU per unit split into gunicorn and PostgreSQL backends, and the share of
-request-handling samples per stage. Raw py-spy output goes to bench/results/profile_<what>.txt.
+workload while py-spy (`pip install py-spy` into the venv) samples every gunicorn worker (or the
+DICOM listener), then prints the server CPU per unit with the PostgreSQL backends' part, and the
+share of samples per stage. Raw py-spy output goes to bench/results/profile_<what>.txt.
 """
 
 from __future__ import annotations
@@ -35,7 +35,11 @@ STAGES = (
     ("multipart request body", ("iter_parts (archive",)),
     ("DB: selectors", ("archive/selectors.py",)),
     ("read files, write response", ("multipart_response", "gunicorn/util.py", "stored_pixels")),
+    ("C-STORE: write received data set to a temp file", ("_write_part10",)),
+    ("C-STORE: pynetdicom PDU/DIMSE handling", ("pynetdicom/",)),
 )  # fmt: skip
+# Samples that count: a gunicorn thread handling a request, or any busy listener thread.
+ANCHORS = ("ThreadWorker.handle ", "pynetdicom/")
 
 
 def stage_shares(raw_profile: Path) -> dict[str, float]:
@@ -44,7 +48,7 @@ def stage_shares(raw_profile: Path) -> dict[str, float]:
     for line in raw_profile.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
         frames = stack.split(";")
-        if not any("ThreadWorker.handle " in f for f in frames):
+        if not any(anchor in f for f in frames for anchor in ANCHORS):
             continue
         stage = next(
             (name for name, keys in STAGES if any(k in f for f in frames for k in keys)),
@@ -62,6 +66,10 @@ def workload(what: str, data: dict[str, Any], base: dict[str, Any]) -> tuple[dic
         files = data["ingest"]["stow_1c_10i"][:150]
         spec = {**base, "files": files, "per_request": per_request, "clients": 1}
         return {"workload": "stow", **spec}, len(files)
+    if what == "cstore":
+        visits = sorted({str(Path(f).parents[1]) for f in data["ingest"]["cstore"]})[:3]
+        spec = {"folders": visits, "host": "127.0.0.1", "port": base["port"], "ae_title": "TRIAGE"}
+        return {"workload": "cstore", **spec}, 150
     if what == "frame":
         requests = queries.frame_requests(data["frame"], 300)
     else:
@@ -71,7 +79,7 @@ def workload(what: str, data: dict[str, Any], base: dict[str, Any]) -> tuple[dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("what", choices=("stow-1", "stow-10", "frame", "series"))
+    parser.add_argument("what", choices=("stow-1", "stow-10", "frame", "series", "cstore"))
     args = parser.parse_args()
     py_spy = shutil.which("py-spy") or str(REPO / ".venv" / "bin" / "py-spy")
     if not Path(py_spy).exists():
@@ -84,35 +92,38 @@ def main() -> None:
     ours.prepare()
     ours.start()
     try:
-        base = {"root": ours.dicomweb_root, "headers": ours.headers}
+        base = {"root": ours.dicomweb_root, "headers": ours.headers, "port": ours.dicom_port}
         fixtures = [data["frame"]["path"], *data["series"]["paths"]]
         workloads.stow({**base, "files": fixtures, "per_request": 21, "clients": 1})
         workloads.warm({**base, "path": "/studies?limit=1", "threads": 16, "per_thread": 4})
+        workloads.stow({**base, "files": data["warmup"], "per_request": 1, "clients": 16})
+        target = ours.server_pid
+        if args.what == "cstore":
+            ours.start_listener()
+            folder = str(Path(data["cstore_warmup"][0]).parent)
+            warm = {"folders": [folder], "host": "127.0.0.1", "port": ours.dicom_port}
+            workloads.cstore({**warm, "ae_title": "TRIAGE"})
+            target = ours.listener_pid
         spec, units = workload(args.what, data, base)
-        gunicorn_before = cpu.cpu_seconds(ours.pids())
-        postgres_before = cpu.cpu_seconds(cpu.postgres_backends(DB_NAME))
-        spy = subprocess.Popen(
-            [py_spy, "record", "--pid", str(ours.server_pid), "--subprocesses", "--nonblocking",
-             "--format", "raw", "--rate", "250", "--output", str(out)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        time.sleep(2)  # py-spy attaches to each worker
-        started = time.perf_counter()
-        getattr(workloads, spec.pop("workload"))(spec)
-        elapsed = time.perf_counter() - started
-        spy.send_signal(signal.SIGINT)
-        spy.wait()
-        total = cpu.used_between(gunicorn_before, cpu.cpu_seconds(ours.pids()))
-        postgres = cpu.used_between(
-            postgres_before, cpu.cpu_seconds(cpu.postgres_backends(DB_NAME))
-        )
+        with cpu.Meter(ours.pids) as total, cpu.Meter(lambda: cpu.postgres_backends(DB_NAME)) as pg:
+            spy = subprocess.Popen(
+                [py_spy, "record", "--pid", str(target), "--subprocesses", "--nonblocking",
+                 "--format", "raw", "--rate", "250", "--output", str(out)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            time.sleep(2)  # py-spy attaches to each worker
+            started = time.perf_counter()
+            getattr(workloads, spec.pop("workload"))(spec)
+            elapsed = time.perf_counter() - started
+            spy.send_signal(signal.SIGINT)
+            spy.wait()
     finally:
         ours.stop()
         ours.drop()
         shutil.rmtree(work / "profile", ignore_errors=True)
     print(f"{args.what}: {units} units in {elapsed:.1f} s under py-spy")
-    print(f"server CPU per unit: {1000 * total / units:.1f} ms, of which PostgreSQL backends "
-          f"{1000 * postgres / units:.1f} ms")  # fmt: skip
+    print(f"server CPU per unit: {1000 * total.seconds / units:.1f} ms, of which PostgreSQL "
+          f"backends {1000 * pg.seconds / units:.1f} ms")  # fmt: skip
     print("share of request-handling samples (wall time, waits on PostgreSQL included):")
     for stage, share in stage_shares(out).items():
         print(f"  {100 * share:5.1f}%  {stage}")

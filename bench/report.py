@@ -19,13 +19,15 @@ INGEST_ROWS = (
 )
 
 
-def save(document: dict[str, Any], directory: Path) -> Path:
+def save(document: dict[str, Any], directory: Path, *, latest: bool = True) -> Path:
+    """Write the run's JSON; `latest` also makes it latest.json, which the README shows."""
     directory.mkdir(parents=True, exist_ok=True)
     stamp = document["meta"]["date"].replace(" ", "_").replace(":", "")
     path = directory / f"archive_vs_orthanc_{stamp}.json"
     text = json.dumps(document, indent=2)
     path.write_text(text)
-    (directory / "latest.json").write_text(text)
+    if latest:
+        (directory / "latest.json").write_text(text)
     return path
 
 

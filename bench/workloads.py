@@ -52,8 +52,7 @@ def stow(spec: dict[str, Any]) -> dict[str, Any]:
     batches = [files[i : i + per_request] for i in range(0, len(files), per_request)]
     bodies = [multipart_body(batch) for batch in batches]
     url = f"{spec['root']}/studies"
-    # No Accept header (requests sends */*): our STOW answers 406 to Accept: application/dicom+json.
-    headers = dict(spec.get("headers", {}))
+    headers = {**spec.get("headers", {}), "Accept": DICOM_JSON}
     next_index = itertools.count()
     lock = threading.Lock()
     latencies: list[float] = []
