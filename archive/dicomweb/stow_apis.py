@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import ExitStack
 from typing import Any
 
 from django.conf import settings
@@ -13,14 +14,16 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from archive.dicom.failures import PROCESSING_FAILURE, InstanceRefused
+from archive.dicom.failures import InstanceRefused
 from archive.dicomweb.base_api import JsonErrorsNegotiation
 from archive.dicomweb.json_responses import attr, dicom_json_response
 from archive.dicomweb.multipart import MultipartError, Part, iter_parts
 from archive.permissions import CanStoreInstances
-from archive.services.ingest import IngestResult, instance_ingest
+from archive.services.ingest import IngestResult, instances_ingest
 
 logger = logging.getLogger(__name__)
+# Parts indexed in one transaction; bounded so a huge request is not held in one transaction.
+BATCH_SIZE = 32
 
 
 class MultipartRelatedParser(BaseParser):
@@ -51,13 +54,23 @@ class StudiesStoreApi(APIView):
             return _error(415, problem)
         stored: list[IngestResult] = []
         failed: list[InstanceRefused] = []
+        batch: list[Part] = []
         try:
             for part in iter_parts(_body_stream(request), boundary, settings.FILE_UPLOAD_TEMP_DIR):
-                _ingest_part(part, study, stored, failed)
+                batch.append(part)
+                if len(batch) == BATCH_SIZE:
+                    _ingest_parts(batch, study, stored, failed)
+                    batch = []
+            _ingest_parts(batch, study, stored, failed)
+            batch = []
         except MultipartError as exc:
+            _ingest_parts(batch, study, stored, failed)
+            batch = []
             if not stored and not failed:
                 return _error(400, f"Malformed multipart body: {exc}")
             failed.append(InstanceRefused(f"Malformed multipart body: {exc}"))
+        finally:
+            _discard(batch)  # parts not ingested because of an error we did not expect
         if not stored and not failed:
             return _error(400, "The request holds no instances")
         status = 200 if not failed else (202 if stored else 409)
@@ -87,32 +100,34 @@ def _body_stream(request: Request) -> Any:
     return request._request
 
 
-def _ingest_part(
-    part: Part,
+def _ingest_parts(
+    parts: list[Part],
     study: str | None,
     stored: list[IngestResult],
     failed: list[InstanceRefused],
 ) -> None:
-    try:
-        if part.content_type not in ("", "application/dicom"):
-            raise InstanceRefused(f"Part of type {part.content_type!r} is not application/dicom")
-        with open(part.path, "rb") as fp:
-            stored.append(
-                instance_ingest(
-                    fp=fp, source="stow", expected_study_uid=study, movable_path=part.path
-                )
+    """Ingest the received parts as one batch; each part's outcome goes to stored or failed."""
+    dicom_parts = []
+    for part in parts:
+        if part.content_type in ("", "application/dicom"):
+            dicom_parts.append(part)
+        else:
+            failed.append(
+                InstanceRefused(f"Part of type {part.content_type!r} is not application/dicom")
             )
-    except InstanceRefused as exc:
-        logger.info("instance_refused source=stow code=%#06x", exc.failure_code)
-        failed.append(exc)
-    except Exception:
-        logger.exception("instance_ingest_failed source=stow")
-        failed.append(
-            InstanceRefused(
-                "The archive failed to store this instance", failure_code=PROCESSING_FAILURE
-            )
+    with ExitStack() as files:
+        opened = [(files.enter_context(open(p.path, "rb")), p.path) for p in dicom_parts]
+        outcomes = instances_ingest(
+            files=[(fp, path) for fp, path in opened], source="stow", expected_study_uid=study
         )
-    finally:
+    for outcome in outcomes:
+        (failed if isinstance(outcome, InstanceRefused) else stored).append(outcome)  # type: ignore[arg-type]
+    _discard(parts)
+
+
+def _discard(parts: list[Part]) -> None:
+    """Remove spooled parts that storage did not move into place."""
+    for part in parts:
         if os.path.exists(part.path):
             os.unlink(part.path)
 

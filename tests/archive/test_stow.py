@@ -170,12 +170,10 @@ def test_a_part_that_is_not_dicom_is_refused(sender):
 
 @pytest.mark.django_db
 def test_a_failure_while_indexing_leaves_neither_row_nor_file(sender, monkeypatch):
-    from archive.services import ingest
-
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(ingest.Instance.objects, "create", crash)
+    monkeypatch.setattr(Instance.objects, "bulk_create", crash)
     body, content_type = multipart_body_of_files([CT_SMALL])
 
     response = stow(sender, body, content_type)
