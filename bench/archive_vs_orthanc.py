@@ -237,7 +237,7 @@ class Runner:
     def _instance_counts(self) -> dict[str, int]:
         return {
             "ours": self.ours.count("archive_instance"),
-            "orthanc": int(self.orthanc.statistics()["CountInstances"]),
+            "orthanc": self.orthanc.statistics()["CountInstances"],
         }
 
     def stop(self) -> None:

@@ -13,6 +13,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 NETNS = "bench"
 PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
@@ -101,7 +102,7 @@ class Orthanc:
                 raise RuntimeError(f"something already answers on port {self.http_port} in netns")
             time.sleep(0.5)
 
-    def _probe(self, path: str) -> dict[str, object] | None:
+    def _probe(self, path: str) -> dict[str, Any] | None:
         """GET a REST path from inside the namespace (this process lives outside it)."""
         result = subprocess.run(
             [*netns_prefix(), "curl", "-sf", "--max-time", "10", f"{self.rest_root}{path}"],
@@ -110,11 +111,12 @@ class Orthanc:
         )
         return json.loads(result.stdout) if result.returncode == 0 else None
 
-    def statistics(self) -> dict[str, object]:
+    def statistics(self) -> dict[str, int]:
+        """Orthanc's counts: CountPatients, CountStudies, CountSeries, CountInstances."""
         stats = self._probe("/statistics")
         if stats is None:
             raise RuntimeError("Orthanc /statistics failed")
-        return stats
+        return {k: int(v) for k, v in stats.items() if k.startswith("Count")}
 
     def versions(self) -> dict[str, str]:
         system = self._probe("/system") or {}
