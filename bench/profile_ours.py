@@ -30,7 +30,7 @@ STAGES = (
     ("sha256", ("_sha256 (archive",)),
     ("store file", ("_store_file (archive",)),
     ("DB: duplicate check", ("_existing (archive",)),
-    ("DB: index transaction", ("_index (archive",)),
+    ("DB: index transaction", ("_index (archive", "index_writes.py")),
     ("DB: stability claim after commit", ("stability.py",)),
     ("multipart request body", ("iter_parts (archive",)),
     ("DB: selectors", ("archive/selectors.py",)),
