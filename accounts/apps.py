@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import permissions  # noqa: F401 - connects the cache invalidation
+        from accounts import authentication, permissions  # noqa: F401 - cache invalidation
         from accounts.roles import roles_ensure
 
         # Permissions exist only after every app has migrated, so roles are synced then.

@@ -7,12 +7,13 @@ never held whole in memory. Parsing is python-multipart's; this module only rout
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from python_multipart.multipart import MultipartParser
 
@@ -25,11 +26,17 @@ class MultipartError(ValueError):
 
 @dataclass
 class Part:
-    """One received part: its headers (lower-cased names) and the temporary file holding it."""
+    """One received part: its headers (lower-cased names), the temporary file holding it, and
+    the SHA-256 of its bytes, computed as they arrived so the file need not be read again."""
 
     headers: dict[str, str]
     path: str
     size: int = 0
+    digest: Any = field(default_factory=hashlib.sha256)
+
+    @property
+    def sha256(self) -> str:
+        return str(self.digest.hexdigest())
 
     @property
     def content_type(self) -> str:
@@ -105,7 +112,9 @@ def _callbacks(state: _State) -> dict[str, object]:
     def on_part_data(data: bytes, start: int, end: int) -> None:
         if state.file is None or state.current is None:
             return
-        state.file.write(data[start:end])
+        chunk = data[start:end]
+        state.file.write(chunk)
+        state.current.digest.update(chunk)
         state.current.size += end - start
 
     def on_part_end() -> None:

@@ -19,7 +19,7 @@ from archive.dicomweb.base_api import JsonErrorsNegotiation
 from archive.dicomweb.json_responses import attr, dicom_json_response
 from archive.dicomweb.multipart import MultipartError, Part, iter_parts
 from archive.permissions import CanStoreInstances
-from archive.services.ingest import IngestResult, instances_ingest
+from archive.services.ingest import IncomingFile, IngestResult, instances_ingest
 
 logger = logging.getLogger(__name__)
 # Parts indexed in one transaction; bounded so a huge request is not held in one transaction.
@@ -115,11 +115,12 @@ def _ingest_parts(
             failed.append(
                 InstanceRefused(f"Part of type {part.content_type!r} is not application/dicom")
             )
-    with ExitStack() as files:
-        opened = [(files.enter_context(open(p.path, "rb")), p.path) for p in dicom_parts]
-        outcomes = instances_ingest(
-            files=[(fp, path) for fp, path in opened], source="stow", expected_study_uid=study
-        )
+    with ExitStack() as stack:
+        files = [
+            IncomingFile(stack.enter_context(open(p.path, "rb")), p.path, p.sha256)
+            for p in dicom_parts
+        ]
+        outcomes = instances_ingest(files=files, source="stow", expected_study_uid=study)
     for outcome in outcomes:
         (failed if isinstance(outcome, InstanceRefused) else stored).append(outcome)  # type: ignore[arg-type]
     _discard(parts)

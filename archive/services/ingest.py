@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.core.files import File
@@ -30,7 +31,7 @@ from archive.services.index_writes import (
     files_index,
 )
 
-__all__ = ["IngestResult", "instance_ingest", "instances_ingest"]
+__all__ = ["IncomingFile", "IngestResult", "instance_ingest", "instances_ingest"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,15 @@ class StoredFile(File):  # type: ignore[type-arg]
 
     def temporary_file_path(self) -> str:
         return self._path
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A received Part 10 file: open for reading, with what the receiver already knows of it."""
+
+    fp: BinaryIO
+    movable_path: str | None = None  # a temporary copy on local disk that storage may move
+    sha256: str | None = None  # computed while receiving, to spare a second read
 
 
 def instance_ingest(
@@ -76,22 +86,24 @@ def instance_ingest(
 
 def instances_ingest(
     *,
-    files: list[tuple[BinaryIO, str | None]],
+    files: list[IncomingFile],
     source: str,
     expected_study_uid: str | None = None,
 ) -> list[Outcome]:
     """Store several files (one STOW-RS request), indexing them in one transaction.
 
-    `files` are (open file, movable path or None) pairs; outcome i answers files[i]: an
-    IngestResult, or the InstanceRefused that says why that file was not stored. One bad file
-    never stops the others.
+    Outcome i answers files[i]: an IngestResult, or the InstanceRefused that says why that file
+    was not stored. One bad file never stops the others.
     """
     outcomes: list[Outcome | UnindexedFile] = []
-    for fp, movable_path in files:
+    for file in files:
         try:
             outcomes.append(
                 instance_store_file(
-                    fp=fp, expected_study_uid=expected_study_uid, movable_path=movable_path
+                    fp=file.fp,
+                    expected_study_uid=expected_study_uid,
+                    movable_path=file.movable_path,
+                    sha256=file.sha256,
                 )
             )
         except InstanceRefused as refusal:
@@ -99,10 +111,10 @@ def instances_ingest(
     stored = [o for o in outcomes if isinstance(o, UnindexedFile)]
     try:
         indexed = iter(files_index(stored) if stored else [])
-    except Exception:
+    except Exception:  # a failed batch must answer every file, not lose them
         logger.exception("instances_index_failed source=%s count=%s", source, len(stored))
-        for file in stored:
-            default_storage.delete(file.name)
+        for unindexed in stored:
+            default_storage.delete(unindexed.name)
         failed = InstanceRefused(
             "The archive failed to index this instance", failure_code=PROCESSING_FAILURE
         )
@@ -119,7 +131,11 @@ def instances_ingest(
 
 
 def instance_store_file(
-    *, fp: BinaryIO, expected_study_uid: str | None = None, movable_path: str | None = None
+    *,
+    fp: BinaryIO,
+    expected_study_uid: str | None = None,
+    movable_path: str | None = None,
+    sha256: str | None = None,
 ) -> UnindexedFile:
     """Parse, validate and write the file to storage; the caller must index it or delete it.
 
@@ -135,7 +151,7 @@ def instance_store_file(
             sop_class_uid=parsed.sop_class_uid,
             sop_instance_uid=parsed.sop_instance_uid,
         )
-    sha256 = _sha256(fp)
+    sha256 = sha256 or _sha256(fp)
     return UnindexedFile(parsed, _store_file(fp, parsed, movable_path), size, sha256)
 
 

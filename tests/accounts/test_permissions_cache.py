@@ -50,3 +50,40 @@ def test_a_deactivated_user_has_no_permission():
     user.save()
 
     assert not user_has_perm(user, "archive.view_instance")
+
+
+@pytest.mark.django_db
+def test_a_token_is_looked_up_once_then_served_from_cache(client_for):
+    client = client_for("radiologist")
+    assert client.get("/dicomweb/studies").status_code == 200
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/dicomweb/studies").status_code == 200
+
+    assert not any("authtoken_token" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.django_db
+def test_a_deleted_token_is_refused_at_once(client_for):
+    from rest_framework.authtoken.models import Token
+
+    client = client_for("radiologist")
+    assert client.get("/dicomweb/studies").status_code == 200
+
+    Token.objects.all().delete()
+
+    assert client.get("/dicomweb/studies").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_deactivated_users_token_is_refused_at_once(client_for):
+    from django.contrib.auth.models import User
+
+    client = client_for("radiologist")
+    assert client.get("/dicomweb/studies").status_code == 200
+
+    User.objects.filter(username="radiologist-user").update(is_active=False)  # no signal
+    user = User.objects.get(username="radiologist-user")
+    user.save()  # an admin saving the user sends it
+
+    assert client.get("/dicomweb/studies").status_code == 401

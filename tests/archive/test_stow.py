@@ -202,3 +202,16 @@ def test_only_admins_and_modalities_may_store(client_for, role, status):
     body, content_type = multipart_body_of_files([CT_SMALL])
 
     assert stow(client_for(role), body, content_type).status_code == status
+
+
+@pytest.mark.django_db
+def test_the_recorded_checksum_is_that_of_the_stored_bytes(sender):
+    import hashlib
+
+    body, content_type = multipart_body_of_files([CT_SMALL, MR_SMALL])
+
+    assert stow(sender, body, content_type).status_code == 200
+
+    for instance in Instance.objects.all():
+        with default_storage.open(instance.file.name, "rb") as stored:
+            assert instance.sha256 == hashlib.sha256(stored.read()).hexdigest()
