@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from tests.processes import free_port, product_env, running, wait_until
 from tests.services import ensure_services
 
 SHARED_DICOM = Path(__file__).resolve().parents[2] / "shared" / "data" / "dicom"
@@ -94,66 +93,28 @@ def celery_worker(
 
     Tests that rely on it must commit their data: use `transactional_db`.
     """
-    env = _subprocess_env()
-    log = open(Path(settings.VAR_DIR) / "celery-worker.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=threads",
-            "--concurrency=4",
-            "-Q",
-            "default",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=INFO",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    _wait_for_worker(proc)
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-
-
-def _wait_for_worker(proc: subprocess.Popen[bytes]) -> None:
     from config.celery import app
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the Celery worker exited; see var/test/celery-worker.log")
-        if app.control.ping(timeout=0.5):
-            return
-    raise RuntimeError("the Celery worker did not answer a ping within 60 s")
-
-
-def _subprocess_env() -> dict[str, str]:
-    """Environment for a product process that must share the test database and files."""
-    db = settings.DATABASES["default"]
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    args = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool=threads",
+        "--concurrency=4",
+        "-Q",
+        "default",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel=INFO",
+    ]
+    with running(args, log_name="celery-worker.log", env=product_env()) as proc:
+        wait_until(
+            lambda: app.control.ping(timeout=0.5), what="the Celery worker's ping", process=proc
+        )
+        yield proc
 
 
 @pytest.fixture(scope="session")
@@ -166,42 +127,29 @@ def archive_server(django_db_setup: None, django_db_blocker: object) -> Iterator
     import requests
 
     port = free_port()
-    log = open(Path(settings.VAR_DIR) / "gunicorn.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "--threads",
-            "4",
-            "--timeout",
-            "120",
-        ],
-        env=_subprocess_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError("gunicorn exited; see var/test/gunicorn.log")
-        try:
-            requests.get(f"{url}/accounts/login/", timeout=10)
-            break
-        except requests.RequestException:
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not answer within 60 s") from None
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        "2",
+        "--threads",
+        "4",
+        "--timeout",
+        "120",
+    ]
+    with running(args, log_name="gunicorn.log", env=product_env()) as proc:
+        wait_until(
+            lambda: requests.get(f"{url}/accounts/login/", timeout=10),
+            what="gunicorn's first answer",
+            process=proc,
+            ignoring=(requests.RequestException,),
+        )
+        yield url
 
 
 @pytest.fixture(autouse=True)

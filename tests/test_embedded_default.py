@@ -6,16 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.archive.stow_helpers import multipart_body_of_files, referenced_uids
-from tests.conftest import SHARED_DICOM, free_port
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import SHARED_DICOM
+from tests.processes import ROOT, free_port, running, wait_until
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -52,90 +50,56 @@ def test_the_embedded_default_stores_and_settles_a_study(embedded_env, tmp_path)
         .splitlines()[-1]
     )
     port = free_port()
-    logs = open(tmp_path / "processes.log", "wb")  # noqa: SIM115
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-B",
-                "--pool=threads",
-                "--concurrency=2",
-                "-Q",
-                "default",
-                f"--schedule={tmp_path / 'beat-schedule'}",
-            ],
-            env=embedded_env,
-            cwd=ROOT,
-            stdout=logs,
-            stderr=subprocess.STDOUT,
-        ),
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "-b",
-                f"127.0.0.1:{port}",
-                "-w",
-                "1",
-                "--threads",
-                "4",
-            ],
-            env=embedded_env,
-            cwd=ROOT,
-            stdout=logs,
-            stderr=subprocess.STDOUT,
-        ),
+    worker = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-B",
+        "--pool=threads",
+        "--concurrency=2",
+        "-Q",
+        "default",
+        f"--schedule={tmp_path / 'beat-schedule'}",
     ]
-    try:
+    web = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        "1",
+        "--threads",
+        "4",
+    ]
+    with (
+        running(worker, log_name="embedded-worker.log", env=embedded_env),
+        running(web, log_name="embedded-web.log", env=embedded_env) as web_process,
+    ):
         body, content_type = multipart_body_of_files([SHARED_DICOM / "ct" / "pydicom_CT_small.dcm"])
-        response = _post_when_up(
-            f"http://127.0.0.1:{port}/dicomweb/studies",
-            body,
-            {
-                "Authorization": f"Bearer {token}",
-                "Content-Type": content_type,
-            },
+        response = wait_until(
+            lambda: requests.post(
+                f"http://127.0.0.1:{port}/dicomweb/studies",
+                data=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+                timeout=30,
+            ),
+            what="the embedded web server's answer to STOW-RS",
+            process=web_process,
+            ignoring=(requests.ConnectionError,),
         )
         assert response.status_code == 200
         assert len(referenced_uids(response.json())) == 1
         assert (Path(embedded_env["VAR_DIR"]) / "db.sqlite3").exists()
 
-        status = _wait_for_status(embedded_env, "stable")
-        assert status == "stable"
-    finally:
-        for proc in processes:
-            proc.terminate()
-        for proc in processes:
-            proc.wait(timeout=30)
-        logs.close()
-
-
-def _post_when_up(url: str, body: bytes, headers: dict[str, str]) -> requests.Response:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            return requests.post(url, data=body, headers=headers, timeout=30)
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def _wait_for_status(env: dict[str, str], wanted: str) -> str:
-    """Poll the study's status, set by the worker, up to a deadline."""
-    code = "from archive.models import Study; print(Study.objects.get().status)"
-    deadline = time.monotonic() + 60
-    status = ""
-    while time.monotonic() < deadline:
-        status = manage(env, "shell", "--no-imports", "-c", code).strip()
-        if status == wanted:
-            break
-        time.sleep(0.5)
-    return status
+        # The worker on the filesystem broker marks the study stable once it is quiet.
+        code = "from archive.models import Study; print(Study.objects.get().status)"
+        wait_until(
+            lambda: manage(embedded_env, "shell", "--no-imports", "-c", code).strip() == "stable",
+            what="the study becoming stable",
+            interval=0.5,
+        )

@@ -46,7 +46,6 @@ COMPRESSED_MEDIA_TYPES = {
     "1.2.840.10008.1.2.4.102": "video/mp4",
     "1.2.840.10008.1.2.4.103": "video/mp4",
 }
-MEDIA_TYPE_ALIASES = {"image/x-jls": "image/jls", "image/x-dicom-rle": "image/dicom-rle"}
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import struct
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from pydicom.dataset import Dataset
 
 from archive.models import Instance
 from tests.conftest import SHARED_DICOM, malformed_dicom_files, readable_dicom_files
+from tests.processes import free_port, port_answers, product_env, running, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,54 +52,16 @@ def dcmtk(tool: str) -> str:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def listener(django_db_setup: None, django_db_blocker: object) -> Iterator[int]:
     """`manage.py dicom_listener` as a subprocess on the test database; yields its port."""
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
     port = free_port()
-    log = open(Path(settings.VAR_DIR) / "dicom-listener.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "dicom_listener", "--port", str(port), "--grace", "5"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    _wait_for_port(proc, port)
-    yield port
-    proc.terminate()
-    try:
-        returncode = proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
-    finally:
-        log.close()
-    assert returncode == 0, "the listener did not stop cleanly on SIGTERM"
-
-
-def _wait_for_port(proc: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the DICOM listener exited; see var/test/dicom-listener.log")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the DICOM listener did not open its port within 30 s")
+    args = [sys.executable, "manage.py", "dicom_listener", "--port", str(port), "--grace", "5"]
+    with running(args, log_name="dicom-listener.log", env=product_env()) as proc:
+        wait_until(lambda: port_answers(port), what="the DICOM listener's port", process=proc)
+        yield port
+        proc.terminate()
+        assert proc.wait(timeout=20) == 0, "the listener did not stop cleanly on SIGTERM"
 
 
 def storescu(port: int, files: list[Path], transfer_syntax: str) -> str:

@@ -13,7 +13,8 @@ from django.core.files.storage import default_storage
 from moto.server import ThreadedMotoServer
 
 from archive.models import Instance
-from tests.conftest import SHARED_DICOM, free_port
+from tests.conftest import SHARED_DICOM
+from tests.processes import free_port
 
 CT = SHARED_DICOM / "ct" / "pydicom_CT_small.dcm"
 

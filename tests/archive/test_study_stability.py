@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from django.utils import timezone
@@ -15,6 +14,7 @@ from archive.services.stability import (
 )
 from archive.signals import study_stable
 from tests.conftest import SHARED_DICOM
+from tests.processes import wait_until
 
 CT_SMALL = SHARED_DICOM / "ct" / "pydicom_CT_small.dcm"
 MR_SERIES = sorted((SHARED_DICOM / "mr" / "qin_prostate_adc_20slices").glob("*.dcm"))
@@ -32,15 +32,14 @@ def announcements():
     study_stable.disconnect(dispatch_uid="test-announcements")
 
 
-def wait_for(predicate, timeout: float = 30.0):
-    """Poll an outcome produced by another process, up to a deadline."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met before the deadline")
+def stable_study(pk: int) -> Study:
+    """The study once the worker (another process) has marked it stable."""
+    return wait_until(
+        lambda: Study.objects.filter(pk=pk, status="stable").first(),
+        what="the study becoming stable",
+        timeout=30,
+        interval=0.05,
+    )
 
 
 def quiet_study(ingest_file, seconds: float) -> Study:
@@ -61,7 +60,7 @@ def test_the_worker_marks_a_study_stable_after_the_quiet_window(
     study = Study.objects.get()
     assert study.status == Study.Status.RECEIVING
 
-    stable = wait_for(lambda: Study.objects.filter(pk=study.pk, status="stable").first())
+    stable = stable_study(study.pk)
 
     window = dt.timedelta(seconds=settings.ARCHIVE_STABILITY_SECONDS)
     assert stable.stable_at - stable.last_instance_at >= window
@@ -73,12 +72,12 @@ def test_the_worker_marks_a_study_stable_after_the_quiet_window(
 def test_a_late_instance_reopens_a_stable_study(celery_worker, ingest_file):
     ingest_file(MR_SERIES[0])
     study = Study.objects.get()
-    wait_for(lambda: Study.objects.filter(pk=study.pk, status="stable").exists())
+    stable_study(study.pk)
 
     ingest_file(MR_SERIES[1])
     assert Study.objects.get(pk=study.pk).status == Study.Status.RECEIVING
 
-    again = wait_for(lambda: Study.objects.filter(pk=study.pk, status="stable").first())
+    again = stable_study(study.pk)
     assert again.num_instances == 2
 
 
