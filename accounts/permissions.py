@@ -39,20 +39,21 @@ def permissions_forget(*, user_ids: list[int]) -> None:
 
 
 @receiver(m2m_changed, sender=User.groups.through)
-def _user_groups_changed(instance: Any, **_: Any) -> None:
-    if isinstance(instance, User):
-        permissions_forget(user_ids=[instance.pk])
-    elif isinstance(instance, Group):
-        permissions_forget(user_ids=list(instance.user_set.values_list("pk", flat=True)))
-
-
 @receiver(m2m_changed, sender=User.user_permissions.through)
 @receiver(m2m_changed, sender=Group.permissions.through)
-def _permissions_changed(instance: Any, **_: Any) -> None:
+def _rights_changed(sender: Any, instance: Any, pk_set: set[int] | None, **_: Any) -> None:
+    """Forget the users whose rights a membership or permission change touches.
+
+    Runs on the pre_ and post_ signals alike: before a removal or clear the group still lists
+    the users who lose access; after an addition pk_set names the users who gain it.
+    """
     if isinstance(instance, User):
         permissions_forget(user_ids=[instance.pk])
-    elif isinstance(instance, Group):
-        permissions_forget(user_ids=list(instance.user_set.values_list("pk", flat=True)))
+        return
+    user_ids = set(instance.user_set.values_list("pk", flat=True))
+    if sender is User.groups.through and pk_set:
+        user_ids |= pk_set  # changed from the group's side: pk_set holds user ids
+    permissions_forget(user_ids=list(user_ids))
 
 
 @receiver(post_save, sender=User)

@@ -87,3 +87,13 @@ def test_a_deactivated_users_token_is_refused_at_once(client_for):
     user.save()  # an admin saving the user sends it
 
     assert client.get("/dicomweb/studies").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_user_removed_from_the_group_side_loses_the_rights_at_once():
+    user = user_create(username="rad", password="pw-for-tests", roles=["radiologist"])
+    assert user_has_perm(user, "archive.view_instance")
+
+    Group.objects.get(name="radiologist").user_set.remove(user)
+
+    assert not user_has_perm(user, "archive.view_instance")
