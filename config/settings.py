@@ -7,6 +7,7 @@ sets DATABASE_URL (PostgreSQL), CELERY_BROKER_URL (Redis) and ARCHIVE_STORAGE=s3
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -29,8 +30,10 @@ def _secret_key() -> str:
         return key
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        # Created readable by the owner only, never briefly world-readable.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from contextlib import ExitStack
 from typing import Any
@@ -21,7 +20,6 @@ from archive.dicomweb.multipart import MultipartError, Part, iter_parts
 from archive.permissions import CanStoreInstances
 from archive.services.ingest import IncomingFile, IngestResult, instances_ingest
 
-logger = logging.getLogger(__name__)
 # Parts indexed in one transaction; bounded so a huge request is not held in one transaction.
 BATCH_SIZE = 32
 
