@@ -19,11 +19,18 @@ MODALITY = "modality"
 
 # Annotators get no archive permission: they will see de-identified copies, never the archive.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    RADIOLOGIST: ["archive.view_instance"],
+    RADIOLOGIST: [
+        "archive.view_instance",
+        "triage.view_worklistentry",
+        "triage.change_worklistentry",
+    ],
     ANNOTATOR: [],
-    REVIEWER: ["archive.view_instance"],
+    REVIEWER: ["archive.view_instance", "triage.view_worklistentry"],
     ADMIN: [
         "archive.view_instance",
+        "triage.view_worklistentry",
+        "ml.view_modelversion",
+        "ml.change_modelversion",
         "archive.add_instance",
         "archive.delete_instance",
         "auth.view_user",

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "accounts",
     "archive",
+    "ml",
+    "triage",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +190,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
         "control_folder": str(_broker_dir / "control"),
+        # The transport polls its folders; 1 s (the default) would eat half the 2 s budget from
+        # a study's arrival to its place on the worklist.
+        "polling_interval": 0.1,
     }
 else:
     # Longer than the longest task, so a slow task is not handed to a second worker.
@@ -196,6 +201,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ROUTES = {"triage.study_score": {"queue": "inference"}}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -204,7 +210,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- archive ----------------------------------------------------------------------------------
 # A study is complete ("stable") when no instance has arrived for this many seconds.
-ARCHIVE_STABILITY_SECONDS = env_float("ARCHIVE_STABILITY_SECONDS", 2.0)
+# Short, because scoring waits for it: a study's place on the worklist is due within 2 s of STOW.
+ARCHIVE_STABILITY_SECONDS = env_float("ARCHIVE_STABILITY_SECONDS", 1.0)
 # Binary elements larger than this are served as bulk data instead of inline in metadata.
 ARCHIVE_BULK_DATA_THRESHOLD = env_int("ARCHIVE_BULK_DATA_THRESHOLD", 4096)
 DICOM_AE_TITLE = env_str("DICOM_AE_TITLE", "TRIAGE")
@@ -230,7 +237,29 @@ LOGGING = {
     },
 }
 
+# --- models and triage ------------------------------------------------------------------------
+# TensorFlow's C++ start-up chatter (CPU features, "no CUDA driver") is noise in worker logs.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Model weights are kept in storage; workers cache a local copy here to load them.
+ML_MODEL_CACHE_DIR = Path(env_str("ML_MODEL_CACHE_DIR", str(VAR_DIR / "model_cache")))
+# Epochs for `manage.py train_initial_model` (the run command trains one when none exists).
+ML_INITIAL_EPOCHS = env_int("ML_INITIAL_EPOCHS", 0)  # 0: the training config's default
+# A scoring claimed longer ago than this is taken to have died with its worker and is re-queued.
+TRIAGE_SCORING_STALE_SECONDS = env_float("TRIAGE_SCORING_STALE_SECONDS", 300.0)
+# A queued scoring whose message went out longer ago than this is sent again (lost message).
+TRIAGE_SCORING_RESEND_SECONDS = env_float("TRIAGE_SCORING_RESEND_SECONDS", 600.0)
+TRIAGE_SWEEP_SECONDS = env_float("TRIAGE_SWEEP_SECONDS", 30.0)
+# Hard limit of one scoring task; the soft limit is 80% of it.
+TRIAGE_SCORING_TIME_LIMIT = env_int("TRIAGE_SCORING_TIME_LIMIT", 240)
+# Priority policy and site rules (JSON); empty: the defaults documented in triage/priority.py.
+TRIAGE_PRIORITY_POLICY = env_str("TRIAGE_PRIORITY_POLICY", "")
+TRIAGE_SITE_RULES = env_str("TRIAGE_SITE_RULES", "")
+
 CELERY_BEAT_SCHEDULE = {
+    "triage-sweep-scorings": {
+        "task": "triage.scorings_sweep",
+        "schedule": TRIAGE_SWEEP_SECONDS,
+    },
     "archive-sweep-unstable-studies": {
         "task": "archive.studies_sweep_unstable",
         "schedule": env_float("ARCHIVE_SWEEP_SECONDS", 30.0),

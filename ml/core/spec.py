@@ -1,0 +1,144 @@
+"""Plain configuration dataclasses shared by training and inference (no TensorFlow here)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# Logits are computed in float64 from probabilities clipped this far from 0 and 1, so a
+# saturated float32 sigmoid (exactly 1.0) still maps to a finite logit.
+PROBABILITY_EPSILON = 1e-7
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """Shape of one model input: (image_size, image_size, channels), values in [0, 1]."""
+
+    image_size: int = 28
+    channels: int = 1
+
+    def __post_init__(self) -> None:
+        if self.image_size < 8 or self.channels != 1:
+            raise ValueError("InputSpec needs image_size >= 8 and exactly one channel")
+
+    def to_dict(self) -> dict[str, int]:
+        return {"image_size": self.image_size, "channels": self.channels}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InputSpec:
+        return cls(image_size=int(data["image_size"]), channels=int(data["channels"]))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Platt scaling on the logit: calibrated = sigmoid(slope * logit(p) + intercept).
+
+    The identity (slope 1, intercept 0) leaves probabilities unchanged up to the clipping of
+    p to [1e-7, 1 - 1e-7].
+    """
+
+    slope: float = 1.0
+    intercept: float = 0.0
+
+    def apply(self, probabilities: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities, same shape as the input, float64."""
+        logits = logit(probabilities)
+        return sigmoid(self.slope * logits + self.intercept)
+
+    def to_dict(self) -> dict[str, float]:
+        return {"slope": self.slope, "intercept": self.intercept}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibration:
+        slope, intercept = float(data["slope"]), float(data["intercept"])
+        if not (math.isfinite(slope) and math.isfinite(intercept)):
+            raise ValueError("calibration slope and intercept must be finite")
+        return cls(slope=slope, intercept=intercept)
+
+
+def logit(probabilities: np.ndarray) -> np.ndarray:
+    p = np.clip(
+        np.asarray(probabilities, dtype=np.float64), PROBABILITY_EPSILON, 1.0 - PROBABILITY_EPSILON
+    )
+    return np.log(p) - np.log1p(-p)
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    z = np.asarray(logits, dtype=np.float64)
+    # Two branches so neither exp() overflows for large |z|.
+    ez = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
+
+
+@dataclass(frozen=True)
+class ClassifierHyperparameters:
+    """Architecture of the chest X-ray CNN (see networks.build_chest_xray_classifier)."""
+
+    widths: tuple[int, ...] = (32, 64, 128)
+    convs_per_block: int = 2
+    dropout: float = 0.3
+
+    def __post_init__(self) -> None:
+        if not self.widths or min(self.widths) < 1 or self.convs_per_block < 1:
+            raise ValueError("widths must be positive and there must be at least one conv")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError("dropout must be in [0, 1)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "widths": list(self.widths)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClassifierHyperparameters:
+        return cls(**{**data, "widths": tuple(int(w) for w in data["widths"])})
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that determines a training run; `to_dict()` is what gets stored with a model.
+
+    The optimizer is Adam with decoupled `weight_decay` and a cosine learning-rate decay over
+    all epochs; training stops after `early_stopping_patience` epochs without a better
+    validation AUC and keeps the best epoch's weights. `min_sensitivity` sets the threshold
+    (see evaluation.choose_threshold). Augmentation strengths: rotation in degrees (uniform
+    +-), translation and zoom as fractions of the image size (+-), brightness as an additive
+    shift and contrast as a factor (1 +-) on the [0, 1] inputs. Horizontal flips are
+    deliberately absent: the heart sits on the left.
+    """
+
+    epochs: int = 16
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 20240501
+    early_stopping_patience: int = 6
+    min_sensitivity: float = 0.95
+    rotation_degrees: float = 10.0
+    translation: float = 0.08
+    zoom: float = 0.10
+    brightness: float = 0.10
+    contrast: float = 0.20
+    hyperparameters: ClassifierHyperparameters = field(default_factory=ClassifierHyperparameters)
+    spec: InputSpec = field(default_factory=InputSpec)
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0:
+            raise ValueError("epochs, batch_size and learning_rate must be positive")
+        if not 0.0 < self.min_sensitivity <= 1.0:
+            raise ValueError("min_sensitivity must be in (0, 1]")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["hyperparameters"] = self.hyperparameters.to_dict()
+        data["spec"] = self.spec.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
+        values = dict(data)
+        values["hyperparameters"] = ClassifierHyperparameters.from_dict(data["hyperparameters"])
+        values["spec"] = InputSpec.from_dict(data["spec"])
+        return cls(**values)

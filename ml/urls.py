@@ -1,0 +1,16 @@
+"""Model registry URLs under /api/."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from ml.apis import ModelVersionActivateApi, ModelVersionListApi
+
+urlpatterns = [
+    path("models", ModelVersionListApi.as_view(), name="model-versions"),
+    path(
+        "models/<int:version_id>/activate",
+        ModelVersionActivateApi.as_view(),
+        name="model-version-activate",
+    ),
+]

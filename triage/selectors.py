@@ -1,0 +1,116 @@
+"""Worklist reads: the ordering in force, filtered and sorted entries, a study's findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet
+
+from ml.selectors import model_version_active
+from triage.models import ImageFinding, StudyScoring, WorklistEntry
+from triage.services.worklist import TRIAGE_TASK
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """How the worklist is ranked right now, and the sentence that tells users why."""
+
+    mode: str  # "ai" or "fifo"
+    message: str
+
+
+def worklist_ordering() -> Ordering:
+    """AI-assisted when the task's active model is usable; first-in-first-out otherwise."""
+    active = model_version_active(task=TRIAGE_TASK)
+    if active is None:
+        return Ordering("fifo", "No active model: first in, first out within clinical priority.")
+    if active.load_error:
+        return Ordering(
+            "fifo",
+            f"AI ranking paused, {active.label} failed to load: first in, first out within "
+            "clinical priority until an admin activates a model.",
+        )
+    return Ordering("ai", f"Ranked by clinical priority, AI urgency ({active.label}) and wait.")
+
+
+SORTS = {
+    "received": ("received_at", "id"),
+    "-received": ("-received_at", "-id"),
+    "probability": ("scoring__urgency", "id"),
+    "-probability": (F("scoring__urgency").desc(nulls_last=True), "id"),
+    "study_date": ("study__study_date", "id"),
+    "-study_date": (F("study__study_date").desc(nulls_last=True), "-id"),
+    "modality": ("modality", "id"),
+    "status": ("status", "id"),
+}
+SORT_NAMES = ("priority", *SORTS)
+
+
+@dataclass(frozen=True)
+class WorklistFilters:
+    status: str | None = WorklistEntry.Status.WAITING
+    modality: str | None = None
+    ai_status: str | None = None
+    clinical_priority: str | None = None
+    search: str | None = None
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+
+
+def worklist_list(
+    *, filters: WorklistFilters, sort: str, ordering: Ordering
+) -> QuerySet[WorklistEntry]:
+    """Entries matching `filters` in `sort` order ("priority": due time under `ordering`)."""
+    entries = WorklistEntry.objects.select_related(
+        "study", "study__patient", "scoring", "scoring__model_version"
+    )
+    entries = _filtered(entries, filters)
+    if sort == "priority":
+        due = "due_at" if ordering.mode == "ai" else "fifo_due_at"
+        return entries.order_by(due, "id")
+    return entries.order_by(*SORTS[sort])
+
+
+def _filtered(
+    entries: QuerySet[WorklistEntry], filters: WorklistFilters
+) -> QuerySet[WorklistEntry]:
+    if filters.status:
+        entries = entries.filter(status=filters.status)
+    if filters.modality:
+        entries = entries.filter(modality__contains=filters.modality.upper())
+    if filters.ai_status:
+        entries = entries.filter(ai_status=filters.ai_status)
+    if filters.clinical_priority:
+        entries = entries.filter(clinical_priority=filters.clinical_priority.upper())
+    if filters.received_from:
+        entries = entries.filter(received_at__date__gte=filters.received_from)
+    if filters.received_to:
+        entries = entries.filter(received_at__date__lte=filters.received_to)
+    if filters.search:
+        term = filters.search.strip()
+        entries = entries.filter(
+            Q(study__patient__patient_name_search__contains=term.upper())
+            | Q(study__patient__patient_id=term)
+            | Q(study__accession_number=term)
+        )
+    return entries
+
+
+def worklist_entry_get(*, study_instance_uid: str) -> WorklistEntry | None:
+    return (
+        WorklistEntry.objects.select_related("study", "study__patient", "scoring__model_version")
+        .filter(study__study_instance_uid=study_instance_uid)
+        .first()
+    )
+
+
+def study_findings(*, scoring: StudyScoring | None) -> QuerySet[ImageFinding]:
+    """The scoring's per-image findings with their instance, in display order."""
+    if scoring is None:
+        return ImageFinding.objects.none()
+    return (
+        ImageFinding.objects.filter(scoring=scoring)
+        .select_related("instance", "instance__series")
+        .order_by("instance__series__series_number", "instance__instance_number", "frame_number")
+    )

@@ -1,0 +1,1 @@
+"""Triage services: the worklist (placement, open, read) and scoring (request, score, sweep)."""
