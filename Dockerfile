@@ -17,7 +17,9 @@ COPY triage/ triage/
 COPY annotations/ annotations/
 COPY ml/ ml/
 COPY manage.py ./
-RUN pip install --no-cache-dir .
+# "[gpu]" adds TensorFlow's CUDA libraries, for inference and training workers on GPU hosts.
+ARG PIP_EXTRAS=""
+RUN pip install --no-cache-dir ".${PIP_EXTRAS}"
 COPY --from=frontend /src/frontend/dist frontend/dist
 RUN SECRET_KEY=build-only-not-secret VAR_DIR=/tmp/build python manage.py collectstatic --noinput -v0 \
     && rm -rf /tmp/build && useradd --system triage \

@@ -54,6 +54,8 @@ def _load(version: ModelVersion) -> ChestXrayInference:
     from ml.core.inference import ChestXrayInference, ModelLoadError
     from ml.core.spec import Calibration, InputSpec
 
+    _runtime_configure()
+
     path = _local_copy(version)
     try:
         inference = ChestXrayInference.load(
@@ -65,8 +67,26 @@ def _load(version: ModelVersion) -> ChestXrayInference:
         path.unlink(missing_ok=True)
         raise WeightsUnavailable(f"{version.label}: {exc}") from exc
     inference.warm_up()
-    logger.info("model_loaded model_version=%s", version.label)
+    logger.info("model_loaded model_version=%s device=%r", version.label, _device)
     return inference
+
+
+_device = ""
+
+
+def _runtime_configure() -> None:
+    """Once per process, before TensorFlow's first op: GPU memory grows on demand (several
+    workers can share a GPU), and the device in use is noted for the logs."""
+    global _device
+    if _device:
+        return
+    from ml.core.inference import configure_runtime, device_summary
+
+    try:
+        configure_runtime(gpu_memory_growth=True)
+    except RuntimeError:
+        logger.warning("tensorflow_already_initialised: GPU memory growth not set")
+    _device = device_summary()
 
 
 def _local_copy(version: ModelVersion) -> Path:

@@ -28,7 +28,6 @@ class ScoringTask(Task):  # type: ignore[misc]
 @shared_task(
     base=ScoringTask,
     name="triage.study_score",
-    queue="inference",
     acks_late=True,
     ignore_result=True,
     autoretry_for=TRANSIENT_ERRORS,

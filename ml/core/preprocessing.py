@@ -5,6 +5,10 @@ inversion -> centre crop to a square -> area resize to the spec size -> per-imag
 normalisation to [0, 1]. Resizing comes BEFORE normalisation so that a large DICOM and the
 28-pixel training image of the same picture get the same percentiles, hence nearly the same
 input. The result is float32 (image_size, image_size, 1).
+
+Not handled (documented limits): VOI LUT Sequence tables (only the window attributes are used),
+per-frame functional groups (only shared ones), Presentation LUT Shape (DX requires INVERSE with
+MONOCHROME1, which means the same as MONOCHROME1 alone).
 """
 
 from __future__ import annotations

@@ -94,7 +94,14 @@ def train_classifier(
     )
     tracker = _BestEpoch(x["validation"], y["validation"], config, progress)
     dataset = training_dataset(x["train"], y["train"], _class_weights(y["train"]), config)
-    model.fit(dataset, epochs=config.epochs, steps_per_epoch=steps, callbacks=[tracker], verbose=0)
+    model.fit(
+        dataset,
+        epochs=config.epochs,
+        steps_per_epoch=steps,
+        callbacks=[tracker],
+        shuffle=False,  # the dataset shuffles itself, reproducibly
+        verbose=0,
+    )
     model.set_weights(tracker.best_weights)
     return _finish(model, x, y, config, data, tracker, time.monotonic() - started)
 

@@ -22,14 +22,19 @@ from ml.models import ModelVersion
 from ml.selectors import model_version_active
 from triage.models import StudyScoring, WorklistEntry
 from triage.policy import priority_policy, site_rules
-from triage.priority import ClinicalPriority, clinical_priority_from_dicom, place
+from triage.priority import (
+    DICOM_PRIORITY_SOURCES,
+    ClinicalPriority,
+    clinical_priority_from_dicom,
+    place,
+)
 
 logger = logging.getLogger(__name__)
 
 # The task the worklist ranks by; one model family for now (chest radiographs).
 TRIAGE_TASK = "chest_xray_pneumonia"
 # DICOM keywords carrying a request's priority, read besides those the site rules name.
-PRIORITY_KEYWORDS = ("RequestedProcedurePriority", "ScheduledProcedureStepPriority")
+PRIORITY_KEYWORDS = tuple(keyword for keyword, _label, _mapping in DICOM_PRIORITY_SOURCES)
 REQUEST_SEQUENCE = "00400275"  # Request Attributes Sequence: where a request's priority often is
 
 

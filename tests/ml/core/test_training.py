@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ml.core.augmentation import augment_batch, training_dataset
+from ml.core.data import ClassificationData, load_pneumoniamnist
+from ml.core.errors import ModelLoadError
+from ml.core.networks import build_chest_xray_classifier
+from ml.core.spec import Calibration, ClassifierHyperparameters, InputSpec, TrainingConfig
+from ml.core.training import _class_weights, load_model, save_model, train_classifier
+from tests.ml.core.helpers import PNEUMONIAMNIST
+
+TINY = ClassifierHyperparameters(widths=(4, 8), convs_per_block=1, dropout=0.1)
+METRIC_KEYS = {
+    "auc",
+    "accuracy",
+    "sensitivity",
+    "specificity",
+    "ece",
+    "brier",
+    "n",
+    "positives",
+    "threshold",
+}
+
+
+@pytest.fixture(scope="module")
+def small_data() -> ClassificationData:
+    full = load_pneumoniamnist(PNEUMONIAMNIST)
+    return ClassificationData(
+        splits={
+            "train": full.splits["train"].subset(np.arange(256)),
+            "validation": full.splits["validation"].subset(np.arange(128)),
+            "test": full.splits["test"].subset(np.arange(128)),
+        },
+        source_sha256=full.source_sha256,
+    )
+
+
+def test_train_classifier_on_a_small_subset_returns_every_metric(
+    small_data: ClassificationData,
+) -> None:
+    calls: list[tuple[int, int, dict[str, float]]] = []
+    config = TrainingConfig(epochs=2, batch_size=64, hyperparameters=TINY)
+
+    result = train_classifier(small_data, config, progress=lambda *args: calls.append(args))
+
+    assert set(result.metrics) == {"validation", "test"}
+    assert set(result.metrics["test"]) == METRIC_KEYS
+    assert result.metrics["validation"]["n"] == 128
+    assert result.metrics["validation"]["sensitivity"] >= 0.95
+    assert 0.0 <= result.threshold <= 1.0
+    assert isinstance(result.calibration, Calibration)
+    assert [(epoch, epochs) for epoch, epochs, _ in calls] == [(1, 2), (2, 2)]
+    assert {"loss", "val_auc", "val_loss", "seconds"} <= set(calls[0][2])
+    assert len(result.history) == 2
+    assert TrainingConfig.from_dict(result.config) == config
+    assert result.model.output_shape == (None, 1)
+    assert result.data_snapshot["splits"]["train"]["count"] == 256
+
+
+def test_an_exception_in_progress_aborts_training(small_data: ClassificationData) -> None:
+    def cancel(epoch: int, epochs: int, logs: dict[str, float]) -> None:
+        raise KeyboardInterrupt("cancelled by an admin")
+
+    with pytest.raises(KeyboardInterrupt):
+        train_classifier(
+            small_data, TrainingConfig(epochs=3, hyperparameters=TINY), progress=cancel
+        )
+
+
+def test_class_weights_make_both_classes_weigh_the_same() -> None:
+    labels = np.array([0, 1, 1, 1], dtype=np.float32)
+
+    weights = _class_weights(labels)
+
+    assert weights[labels == 0].sum() == pytest.approx(weights[labels == 1].sum())
+    assert weights.sum() == pytest.approx(len(labels))
+
+
+def test_augmentation_keeps_shape_and_range_and_follows_its_seed() -> None:
+    images = tf.constant(np.random.default_rng(0).random((8, 28, 28, 1)), tf.float32)
+    config = TrainingConfig()
+    seed = tf.constant([1, 2], tf.int64)
+
+    first = augment_batch(images, seed, config).numpy()
+
+    assert first.shape == (8, 28, 28, 1)
+    assert first.min() >= 0.0 and first.max() <= 1.0
+    np.testing.assert_array_equal(first, augment_batch(images, seed, config).numpy())
+    other = augment_batch(images, tf.constant([1, 3], tf.int64), config).numpy()
+    assert not np.allclose(first, other)
+
+
+def test_the_training_dataset_shows_new_augmentations_each_pass() -> None:
+    images = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
+    dataset = training_dataset(images, np.zeros(4), np.ones(4), TrainingConfig(batch_size=4))
+
+    first, second = (batch[0].numpy() for batch in dataset.take(2))
+
+    assert not np.allclose(np.sort(first, axis=None), np.sort(second, axis=None))
+
+
+def test_save_and_load_round_trip_gives_the_same_predictions(tmp_path: Path) -> None:
+    model = build_chest_xray_classifier(InputSpec(), TINY)
+    images = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
+    path = tmp_path / "models" / "classifier.keras"
+
+    save_model(model, path)
+    restored = load_model(path)
+
+    np.testing.assert_allclose(
+        restored.predict(images, verbose=0), model.predict(images, verbose=0), atol=1e-6
+    )
+    assert [p.name for p in path.parent.iterdir()] == ["classifier.keras"]
+
+
+def test_save_model_refuses_other_formats(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"\.keras"):
+        save_model(build_chest_xray_classifier(InputSpec(), TINY), tmp_path / "model.h5")
+
+
+def test_a_missing_model_file_raises_model_load_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        load_model(tmp_path / "absent.keras")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong_suffix"])
+def test_a_corrupt_model_file_raises_model_load_error(tmp_path: Path, damage: str) -> None:
+    good = tmp_path / "good.keras"
+    save_model(build_chest_xray_classifier(InputSpec(), TINY), good)
+    bad = tmp_path / ("bad.h5" if damage == "wrong_suffix" else "bad.keras")
+    content = good.read_bytes()
+    bad.write_bytes(b"not a model" if damage == "garbage" else content[: len(content) // 2])
+    if damage == "wrong_suffix":
+        bad.write_bytes(content)
+
+    with pytest.raises(ModelLoadError) as caught:
+        load_model(bad)
+
+    assert str(bad) in caught.value.message
+
+
+@pytest.mark.slow
+def test_default_widths_learn_the_task_in_two_epochs() -> None:
+    data = load_pneumoniamnist(PNEUMONIAMNIST)
+    keras.backend.clear_session()
+
+    result = train_classifier(data, TrainingConfig(epochs=2))
+
+    assert result.metrics["validation"]["auc"] > 0.9
