@@ -34,7 +34,10 @@ def scored_entries(count: int, client) -> list[dict]:
 
 
 def test_a_study_sent_by_storescu_is_scored_and_placed_with_its_reasons(
-    celery_worker, listener, active_model, client_for  # noqa: F811
+    celery_worker,
+    listener,
+    active_model,
+    client_for,  # noqa: F811
 ):
     with tempfile.TemporaryDirectory() as tmp:
         dx = Path(tmp) / "dx.dcm"
