@@ -96,7 +96,7 @@ def product(env: dict[str, str], var_dir: Path) -> Iterator[None]:
 
 def dx_study(n: int) -> bytes:
     """A demo-style DX chest study (a real PneumoniaMNIST image) with fresh UIDs."""
-    sys.path.insert(0, str(ROOT))
+    _django_for_demo_code()
     from archive.services.demo import PNEUMONIA_NPZ, dx_dataset, pneumonia_images
 
     npz = ROOT.parent / "shared" / "data" / PNEUMONIA_NPZ
@@ -107,6 +107,19 @@ def dx_study(n: int) -> bytes:
     buffer = io.BytesIO()
     dcmwrite(buffer, ds, enforce_file_format=True)
     return buffer.getvalue()
+
+
+def _django_for_demo_code() -> None:
+    """The demo's DX builder lives in the archive app; set Django up (no database is used)."""
+    import django
+    from django.apps import apps
+
+    if apps.ready:
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("VAR_DIR", str(WORK / "client-var"))
+    sys.path.insert(0, str(ROOT))
+    django.setup()
 
 
 def stow(session: requests.Session, body: bytes) -> None:

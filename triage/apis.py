@@ -132,14 +132,13 @@ class WorklistEntryDetailApi(APIView):
     def get(self, request: Request, study_uid: str) -> Response:
         entry = _entry_or_404(study_uid)
         data = entry_data(entry, worklist_ordering())
-        data["findings"] = [
-            _finding_data(finding) for finding in study_findings(scoring=entry.scoring)
-        ]
+        scoring = entry.scoring
+        data["findings"] = [_finding_data(finding) for finding in study_findings(scoring=scoring)]
         return Response(data)
 
 
 def _finding_data(finding: ImageFinding) -> dict[str, Any]:
-    instance = finding.instance
+    instance, scoring = finding.instance, finding.scoring
     return {
         "series_instance_uid": instance.series.series_instance_uid,
         "sop_instance_uid": instance.sop_instance_uid,
@@ -148,6 +147,8 @@ def _finding_data(finding: ImageFinding) -> dict[str, Any]:
         "reason": finding.reason,
         "probability": finding.urgency,
         "positive": finding.positive,
+        "threshold": scoring.threshold,
+        "model": scoring.model_version.label,
         "heatmap_url": reverse("finding-heatmap", args=[finding.pk]) if finding.heatmap else None,
     }
 

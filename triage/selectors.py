@@ -111,6 +111,6 @@ def study_findings(*, scoring: StudyScoring | None) -> QuerySet[ImageFinding]:
         return ImageFinding.objects.none()
     return (
         ImageFinding.objects.filter(scoring=scoring)
-        .select_related("instance", "instance__series")
+        .select_related("instance", "instance__series", "scoring__model_version")
         .order_by("instance__series__series_number", "instance__instance_number", "frame_number")
     )

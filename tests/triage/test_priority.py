@@ -87,12 +87,12 @@ def test_a_likely_positive_goes_ahead_of_earlier_negatives_but_not_of_overdue_on
             "negative, arrived 20 min ago": (-20, ROUTINE, 0.05),
             "positive, just arrived": (0, ROUTINE, 0.97),
             "unscored, arrived 10 min ago": (-10, ROUTINE, None),
-            "STAT, arrived 5 min ago": (-5, STAT, None),
+            "STAT, arrived 10 min ago": (-10, STAT, None),
         }
     )
     assert order == [
         "negative, arrived 2 h ago (overdue)",
-        "STAT, arrived 5 min ago",
+        "STAT, arrived 10 min ago",
         "positive, just arrived",
         "negative, arrived 20 min ago",
         "unscored, arrived 10 min ago",
@@ -101,8 +101,8 @@ def test_a_likely_positive_goes_ahead_of_earlier_negatives_but_not_of_overdue_on
 
 def test_an_ai_negative_routine_study_overtakes_new_positives_once_overdue():
     negative = placed(0, ROUTINE, 0.0)
-    assert negative.due_at == at(60)
-    for arrival in range(61, 120, 5):
+    assert negative.due_at == at(40)
+    for arrival in range(41, 100, 5):
         certain = placed(arrival, ROUTINE, 1.0)
         assert certain.due_at > negative.due_at, arrival
     # Before it is due, an early enough positive still goes first.

@@ -35,9 +35,9 @@ def scored_entries(count: int, client) -> list[dict]:
 
 def test_a_study_sent_by_storescu_is_scored_and_placed_with_its_reasons(
     celery_worker,
-    listener,
+    listener,  # noqa: F811 - the fixture imported above
     active_model,
-    client_for,  # noqa: F811
+    client_for,
 ):
     with tempfile.TemporaryDirectory() as tmp:
         dx = Path(tmp) / "dx.dcm"

@@ -53,6 +53,9 @@ def test_a_chest_radiograph_gets_a_finding_a_heatmap_and_a_place(active_model, c
     assert detail["ai"]["model"] == active_model.label
     assert detail["ai"]["probability"] == pytest.approx(scoring.urgency)
     [shown] = detail["findings"]
+    assert shown["model"] == active_model.label
+    assert shown["threshold"] == active_model.threshold
+    assert shown["positive"] == scoring.positive
     heatmap = client.get(shown["heatmap_url"])
     assert heatmap.status_code == 200 and heatmap["Content-Type"] == "image/png"
     pixels = np.asarray(Image.open(io.BytesIO(b"".join(heatmap.streaming_content))))
