@@ -238,7 +238,8 @@ LOGGING = {
 }
 
 # --- models and triage ------------------------------------------------------------------------
-# TensorFlow's C++ start-up chatter (CPU features, "no CUDA driver") is noise in worker logs.
+# Quiets TensorFlow's C++ info and warning logs in workers (TF 2.21 still prints a few lines at
+# import: CPU features and the CUDA probe on machines without a GPU).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Model weights are kept in storage; workers cache a local copy here to load them.
 ML_MODEL_CACHE_DIR = Path(env_str("ML_MODEL_CACHE_DIR", str(VAR_DIR / "model_cache")))

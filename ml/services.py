@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import tempfile
@@ -140,9 +141,11 @@ def model_initial_train(
     """
     from ml.core.chest_xray import ChestXrayConfig
     from ml.core.data import load_pneumoniamnist
-    from ml.core.training import TrainingConfig, save_model, train_classifier
+    from ml.core.training import save_model, train_classifier
 
-    config = TrainingConfig() if not epochs else TrainingConfig(epochs=epochs)
+    config = ChestXrayConfig().training_config()
+    if epochs:
+        config = dataclasses.replace(config, epochs=epochs)
     data = load_pneumoniamnist(npz_path)
     result = train_classifier(data, config, progress=progress)
     with tempfile.TemporaryDirectory() as tmp:

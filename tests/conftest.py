@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from tests.processes import free_port, product_env, running, wait_until
+from tests.processes import celery_worker_args, free_port, product_env, running, wait_until
 from tests.services import ensure_services
 
 SHARED_DICOM = Path(__file__).resolve().parents[2] / "shared" / "data" / "dicom"
@@ -95,21 +95,7 @@ def celery_worker(
     """
     from config.celery import app
 
-    args = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "--pool=threads",
-        "--concurrency=4",
-        "-Q",
-        "default",
-        "--without-gossip",
-        "--without-mingle",
-        "--loglevel=INFO",
-    ]
+    args = celery_worker_args(queues="default", concurrency=4)
     with running(args, log_name="celery-worker.log", env=product_env()) as proc:
         wait_until(
             lambda: app.control.ping(timeout=0.5), what="the Celery worker's ping", process=proc

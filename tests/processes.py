@@ -42,6 +42,15 @@ def product_env() -> dict[str, str]:
     }
 
 
+def celery_worker_args(*, queues: str, concurrency: int, name: str | None = None) -> list[str]:
+    """A product Celery worker (threads pool, no gossip or mingle) on `queues`."""
+    import sys
+
+    args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads"]
+    args += [f"--concurrency={concurrency}", "-Q", queues, "--without-gossip", "--without-mingle"]
+    return [*args, "--loglevel=INFO", *(["-n", name] if name else [])]
+
+
 def wait_until(
     check: Callable[[], T],
     *,

@@ -68,12 +68,18 @@ def entry_data(entry: WorklistEntry, ordering: Ordering) -> dict[str, Any]:
             "note": entry.ai_note,
             "probability": scoring.urgency if scoring else None,
             "positive": scoring.positive if scoring else None,
+            "label": _label(scoring.positive if scoring else None),
             "threshold": scoring.threshold if scoring else None,
             "model": version.label if version else None,
         },
         "reasons": reasons,
         "url": reverse("worklist-entry", args=[study.study_instance_uid]),
     }
+
+
+def _label(positive: bool | None) -> str | None:
+    """The model's answer in words (the chest radiograph model's two classes)."""
+    return None if positive is None else ("pneumonia" if positive else "normal")
 
 
 class WorklistListApi(APIView):
@@ -147,6 +153,7 @@ def _finding_data(finding: ImageFinding) -> dict[str, Any]:
         "reason": finding.reason,
         "probability": finding.urgency,
         "positive": finding.positive,
+        "label": _label(finding.positive),
         "threshold": scoring.threshold,
         "model": scoring.model_version.label,
         "heatmap_url": reverse("finding-heatmap", args=[finding.pk]) if finding.heatmap else None,

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.processes import product_env, running, wait_until
+from tests.processes import celery_worker_args, product_env, running, wait_until
 from tests.triage.studies import NPZ
 
 
@@ -69,23 +68,7 @@ def inference_worker_process(**env: str) -> Iterator[subprocess.Popen[bytes]]:
     from config.celery import app
 
     name = f"inference@{socket.gethostname()}"
-    args = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "--pool=threads",
-        "--concurrency=2",
-        "-Q",
-        "inference",
-        "-n",
-        name,
-        "--without-gossip",
-        "--without-mingle",
-        "--loglevel=INFO",
-    ]
+    args = celery_worker_args(queues="inference", concurrency=2, name=name)
     with running(args, log_name="inference-worker.log", env={**product_env(), **env}) as proc:
         wait_until(
             lambda: app.control.ping(destination=[name], timeout=0.5),

@@ -56,6 +56,7 @@ def test_a_chest_radiograph_gets_a_finding_a_heatmap_and_a_place(active_model, c
     assert shown["model"] == active_model.label
     assert shown["threshold"] == active_model.threshold
     assert shown["positive"] == scoring.positive
+    assert shown["label"] == ("pneumonia" if scoring.positive else "normal")
     heatmap = client.get(shown["heatmap_url"])
     assert heatmap.status_code == 200 and heatmap["Content-Type"] == "image/png"
     pixels = np.asarray(Image.open(io.BytesIO(b"".join(heatmap.streaming_content))))

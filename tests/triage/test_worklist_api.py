@@ -50,7 +50,7 @@ def test_without_a_model_it_is_first_in_first_out_and_says_so(client_for):
 
 
 def test_a_stat_request_goes_before_older_routine_studies(client_for):
-    routine = waiting_study(0, minutes_ago=40)
+    routine = waiting_study(0, minutes_ago=20)
     stat = waiting_study(1, minutes_ago=1, RequestedProcedurePriority="STAT")
 
     page = worklist(client_for("radiologist"))
@@ -62,7 +62,7 @@ def test_a_stat_request_goes_before_older_routine_studies(client_for):
 
 
 def test_a_site_rule_on_the_study_description_sets_the_priority(client_for):
-    waiting_study(0, minutes_ago=40)
+    waiting_study(0, minutes_ago=20)
     trauma = waiting_study(1, minutes_ago=1, StudyDescription="XR CHEST TRAUMA")
 
     row = worklist(client_for("radiologist"))["results"][0]

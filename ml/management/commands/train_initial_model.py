@@ -44,8 +44,10 @@ class Command(BaseCommand):
             raise CommandError(f"No training data: {npz_path} is missing")
 
         def progress(epoch: int, epochs: int, logs: dict[str, float]) -> None:
-            shown = " ".join(f"{k}={v:.4f}" for k, v in sorted(logs.items()))
-            self.stdout.write(f"epoch {epoch}/{epochs} {shown}")
+            self.stdout.write(
+                f"epoch {epoch}/{epochs}: loss {logs.get('loss', 0):.3f}, validation AUC "
+                f"{logs.get('val_auc', 0):.3f} ({logs.get('seconds', 0):.0f} s)"
+            )
 
         self.stdout.write("Training the first model (a few minutes on a CPU)...")
         version = model_initial_train(
