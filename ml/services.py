@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import logging
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +16,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from config.errors import Conflict
+from ml.core.spec import Progress
 from ml.models import ModelAuditEntry, ModelVersion
 from ml.signals import model_activated
 
 logger = logging.getLogger(__name__)
-
-Progress = Callable[[int, int, dict[str, float]], None]
 
 
 def model_version_register(
@@ -166,8 +164,5 @@ def model_initial_train(
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fp:
-        for chunk in iter(lambda: fp.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(fp, "sha256").hexdigest()

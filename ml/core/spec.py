@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,10 @@ class Calibration:
         if not (math.isfinite(slope) and math.isfinite(intercept)):
             raise ValueError("calibration slope and intercept must be finite")
         return cls(slope=slope, intercept=intercept)
+
+
+# Called after each training epoch with (epoch, epochs, logs); raising stops training.
+Progress = Callable[[int, int, dict[str, float]], None]
 
 
 def logit(probabilities: np.ndarray) -> np.ndarray:

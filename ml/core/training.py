@@ -10,7 +10,6 @@ import math
 import os
 import time
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,13 @@ from ml.core.errors import ModelLoadError
 from ml.core.evaluation import choose_threshold, evaluate, fit_calibration, roc_auc
 from ml.core.networks import build_chest_xray_classifier
 from ml.core.preprocessing import PixelMeta, preprocess_batch
-from ml.core.spec import Calibration, ClassifierHyperparameters, InputSpec, TrainingConfig
+from ml.core.spec import (
+    Calibration,
+    ClassifierHyperparameters,
+    InputSpec,
+    Progress,
+    TrainingConfig,
+)
 
 __all__ = [
     "ClassifierHyperparameters",
@@ -38,7 +43,6 @@ __all__ = [
 
 # PneumoniaMNIST images are 8-bit display images: bright = dense, no rescale, no window.
 TRAINING_META = PixelMeta(photometric_interpretation="MONOCHROME2")
-Progress = Callable[[int, int, dict[str, float]], None]
 
 
 @dataclass

@@ -28,7 +28,6 @@ def small_model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = train_classifier(load_pneumoniamnist(NPZ), config)
     path = tmp_path_factory.mktemp("model") / "small.keras"
     save_model(result.model, path)
-    small_model_file.result = result  # type: ignore[attr-defined]
     return path
 
 

@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pydicom
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -31,16 +30,15 @@ from triage.models import ImageFinding, StudyScoring, WorklistEntry
 from triage.services.worklist import TRIAGE_TASK, worklist_entry_place
 
 if TYPE_CHECKING:
-    from ml.core.inference import ChestXrayInference
-    from ml.core.spec import InputSpec
+    from ml.core.inference import ChestXrayInference, FrameScore
 
 logger = logging.getLogger(__name__)
 
 
 def study_triage_start(*, study_id: int) -> None:
-    """A study became stable: put it on the worklist and ask the active model to score it."""
-    worklist_entry_place(study_id=study_id)
+    """A study became stable: ask the active model to score it and put it on the worklist."""
     study_scoring_request(study_id=study_id)
+    worklist_entry_place(study_id=study_id)
 
 
 def study_scoring_request(*, study_id: int) -> StudyScoring | None:
@@ -48,7 +46,8 @@ def study_scoring_request(*, study_id: int) -> StudyScoring | None:
 
     Returns the scoring, or None when there is no usable active model (the worklist is then
     first-in-first-out). The task message is sent after commit; if the broker is down the row
-    stays queued and unsent, and the sweep sends it later. Safe to repeat.
+    stays queued and unsent, and the sweep sends it later. Callers re-place the study on the
+    worklist (its AI part is now "pending"). Safe to repeat.
     """
     active = model_version_active(task=TRIAGE_TASK)
     if active is None or active.load_error:
@@ -72,7 +71,6 @@ def study_scoring_request(*, study_id: int) -> StudyScoring | None:
             return scoring
         scoring_id = scoring.pk
         transaction.on_commit(lambda: scoring_send(scoring_id=scoring_id))
-    worklist_entry_place(study_id=study_id)
     return scoring
 
 
@@ -87,16 +85,6 @@ def scoring_send(*, scoring_id: int) -> bool:
         return False
     StudyScoring.objects.filter(pk=scoring_id).update(sent_at=timezone.now())
     return True
-
-
-@dataclass
-class _Image:
-    """One frame to judge: its model input, or the reason it is not applicable."""
-
-    instance_id: int
-    frame_number: int
-    model_input: np.ndarray | None = None
-    reason: str = ""
 
 
 def study_score(*, scoring_id: int) -> str | None:
@@ -120,8 +108,7 @@ def study_score(*, scoring_id: int) -> str | None:
         worklist_entry_place(study_id=scoring.study_id)
         return StudyScoring.Status.QUEUED
     try:
-        images = _images_prepare(scoring.study_id, inference.spec)
-        findings = _images_judge(scoring, images, inference)
+        findings = _findings_compute(scoring, inference)
     except BaseException:
         _release(scoring_id)
         raise
@@ -154,70 +141,67 @@ def _release(scoring_id: int) -> None:
     )
 
 
-def _images_prepare(study_id: int, spec: InputSpec) -> list[_Image]:
+def _findings_compute(scoring: StudyScoring, inference: ChestXrayInference) -> list[ImageFinding]:
+    """Judge every image of the study; heatmaps are written to storage on the way."""
     from ml.core.chest_xray import ChestXrayConfig, NotApplicableImage
+    from ml.core.inference import score_datasets
 
-    config = ChestXrayConfig(spec=spec)
-    images: list[_Image] = []
-    instances = Instance.objects.filter(series__study_id=study_id).order_by(
+    config = ChestXrayConfig(spec=inference.spec)
+    findings: list[ImageFinding] = []
+    eligible: list[tuple[int, pydicom.Dataset]] = []
+    instances = Instance.objects.filter(series__study_id=scoring.study_id).order_by(
         "series__series_number", "series_id", "instance_number", "id"
     )
     for instance in instances.only("id", "file"):
         with default_storage.open(instance.file.name, "rb") as fp:
-            dataset = pydicom.dcmread(io.BytesIO(fp.read()))
-        for item in config.prepare(dataset):
+            # The header decides eligibility: a CT series is set aside without reading pixels.
+            reason = config.eligibility(pydicom.dcmread(fp, stop_before_pixels=True))
+            if reason:
+                findings.append(_not_applicable(scoring, instance.pk, 1, reason))
+                continue
+            fp.seek(0)
+            eligible.append((instance.pk, pydicom.dcmread(io.BytesIO(fp.read()))))
+    with predicting():
+        results = score_datasets([ds for _, ds in eligible], inference=inference, config=config)
+    for (instance_id, _dataset), items in zip(eligible, results, strict=True):
+        for item in items:
             if isinstance(item, NotApplicableImage):
-                images.append(_Image(instance.pk, item.frame_number or 1, reason=item.reason))
+                findings.append(
+                    _not_applicable(scoring, instance_id, item.frame_number or 1, item.reason)
+                )
             else:
-                images.append(_Image(instance.pk, item.frame_number, model_input=item.image))
-    return images
-
-
-def _images_judge(
-    scoring: StudyScoring, images: list[_Image], inference: ChestXrayInference
-) -> list[ImageFinding]:
-    from ml.core.inference import heatmap_png
-
-    judged = [image for image in images if image.model_input is not None]
-    findings: list[ImageFinding] = []
-    if judged:
-        batch = np.stack([image.model_input for image in judged])  # type: ignore[misc]
-        with predicting():
-            prediction = inference.predict(batch)
-        threshold = scoring.model_version.threshold
-        for i, image in enumerate(judged):
-            urgency = float(prediction.calibrated[i])
-            name = _heatmap_name(scoring.pk, image)
-            default_storage.delete(name)  # a retried run writes the same name
-            stored = default_storage.save(name, ContentFile(heatmap_png(prediction.heatmaps[i])))
-            findings.append(
-                ImageFinding(
-                    scoring=scoring,
-                    instance_id=image.instance_id,
-                    frame_number=image.frame_number,
-                    applicable=True,
-                    probability=float(prediction.probabilities[i]),
-                    urgency=urgency,
-                    positive=urgency >= threshold,
-                    heatmap=stored,
-                )
-            )
-    for image in images:
-        if image.model_input is None:
-            findings.append(
-                ImageFinding(
-                    scoring=scoring,
-                    instance_id=image.instance_id,
-                    frame_number=image.frame_number,
-                    applicable=False,
-                    reason=image.reason[:256],
-                )
-            )
+                findings.append(_scored(scoring, instance_id, item))
     return findings
 
 
-def _heatmap_name(scoring_id: int, image: _Image) -> str:
-    return f"heatmaps/scoring-{scoring_id}/instance-{image.instance_id}-{image.frame_number}.png"
+def _scored(scoring: StudyScoring, instance_id: int, score: FrameScore) -> ImageFinding:
+    from ml.core.inference import heatmap_png
+
+    name = f"heatmaps/scoring-{scoring.pk}/instance-{instance_id}-{score.frame_number}.png"
+    default_storage.delete(name)  # a retried run writes the same name
+    stored = default_storage.save(name, ContentFile(heatmap_png(score.heatmap)))
+    return ImageFinding(
+        scoring=scoring,
+        instance_id=instance_id,
+        frame_number=score.frame_number,
+        applicable=True,
+        probability=score.probability,
+        urgency=score.calibrated,
+        positive=score.calibrated >= scoring.model_version.threshold,
+        heatmap=stored,
+    )
+
+
+def _not_applicable(
+    scoring: StudyScoring, instance_id: int, frame_number: int, reason: str
+) -> ImageFinding:
+    return ImageFinding(
+        scoring=scoring,
+        instance_id=instance_id,
+        frame_number=frame_number,
+        applicable=False,
+        reason=reason[:256],
+    )
 
 
 def _scoring_finish(scoring: StudyScoring, findings: list[ImageFinding]) -> str:
@@ -320,6 +304,7 @@ def scorings_request_owed(*, batch_size: int = 500) -> int:
     for queryset in (unscored, outdated):
         for study_id in queryset.values_list("study_id", flat=True)[:batch_size]:
             study_scoring_request(study_id=study_id)
+            worklist_entry_place(study_id=study_id)
             count += 1
     return count
 
