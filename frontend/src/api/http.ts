@@ -1,16 +1,26 @@
 /** fetch() with the session cookie, and one error type that says what went wrong. */
 
-export type ApiErrorKind = "unauthenticated" | "forbidden" | "not-found" | "network" | "server";
+export type ApiErrorKind =
+  | "unauthenticated"
+  | "forbidden"
+  | "not-found"
+  | "conflict"
+  | "bad-request"
+  | "network"
+  | "server";
 
 export class ApiError extends Error {
   readonly kind: ApiErrorKind;
   readonly status: number | undefined;
+  /** The parsed JSON error body, when there was one (409 carries the current claim). */
+  readonly body: unknown;
 
-  constructor(kind: ApiErrorKind, message: string, status?: number) {
+  constructor(kind: ApiErrorKind, message: string, status?: number, body?: unknown) {
     super(message);
     this.name = "ApiError";
     this.kind = kind;
     this.status = status;
+    this.body = body;
   }
 }
 
@@ -18,6 +28,8 @@ export function errorKindForStatus(status: number): ApiErrorKind {
   if (status === 401) return "unauthenticated";
   if (status === 403) return "forbidden";
   if (status === 404) return "not-found";
+  if (status === 409) return "conflict";
+  if (status === 400) return "bad-request";
   return "server";
 }
 
@@ -70,4 +82,58 @@ export function readCookie(cookieString: string, name: string): string {
     if (key === name) return decodeURIComponent(rest.join("="));
   }
   return "";
+}
+
+/** The CSRF token Django keeps in the csrftoken cookie, for unsafe requests. */
+export function csrfToken(): string {
+  return readCookie(document.cookie, "csrftoken");
+}
+
+/**
+ * Send a JSON body (POST, PUT, PATCH, DELETE) as the logged-in user with the CSRF token, and
+ * return the JSON answer (undefined for 204). `keepalive` lets the request outlive the page
+ * (releasing a claim on pagehide). Throws ApiError with the server's `detail` and, for 409
+ * Conflict, the parsed body in `body`.
+ */
+export async function sendJson<T>(
+  method: "POST" | "PUT" | "PATCH" | "DELETE",
+  url: string,
+  body?: unknown,
+  options: { signal?: AbortSignal; keepalive?: boolean } = {},
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      credentials: "same-origin",
+      headers: {
+        Accept: "application/json",
+        "X-CSRFToken": csrfToken(),
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.keepalive ? { keepalive: true } : {}),
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError("network", "The server could not be reached.");
+  }
+  if (response.status === 204) return undefined as T;
+  if (!response.ok) {
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Not JSON: the status line says enough.
+    }
+    const detail =
+      parsed && typeof parsed === "object" && "detail" in parsed
+        ? String((parsed as { detail: unknown }).detail)
+        : response.statusText;
+    const kind = response.status === 409 ? "conflict" : errorKindForStatus(response.status);
+    throw new ApiError(kind, detail, response.status, parsed);
+  }
+  return (await response.json()) as T;
 }
