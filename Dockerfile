@@ -26,4 +26,4 @@ RUN SECRET_KEY=build-only-not-secret VAR_DIR=/tmp/build python manage.py collect
     && mkdir -p /var/lib/triage && chown triage /var/lib/triage
 USER triage
 EXPOSE 8000 11112
-CMD ["gunicorn", "config.wsgi", "-b", "0.0.0.0:8000", "-w", "4", "--threads", "4"]
+CMD ["gunicorn", "config.asgi", "-k", "uvicorn_worker.UvicornWorker", "-b", "0.0.0.0:8000", "-w", "8"]

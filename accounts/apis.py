@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.preferences import preferences_get, preferences_shortcuts_set
+
 
 class MeApi(APIView):
     """Who am I: the user name and the roles (group names) the front end shows and adapts to."""
@@ -23,3 +25,23 @@ class MeApi(APIView):
         roles = sorted(user.groups.values_list("name", flat=True))
         data = self.OutputSerializer({"username": user.get_username(), "roles": roles}).data
         return Response(data)
+
+
+class PreferencesApi(APIView):
+    """The user's own preferences: keyboard shortcuts they changed from the defaults."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        shortcuts = serializers.DictField(child=serializers.CharField(max_length=32))
+
+    def get(self, request: Request) -> Response:
+        return Response({"shortcuts": preferences_get(user=request.user).shortcuts})
+
+    def put(self, request: Request) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        preferences = preferences_shortcuts_set(
+            user=request.user, shortcuts=body.validated_data["shortcuts"]
+        )
+        return Response({"shortcuts": preferences.shortcuts})

@@ -72,6 +72,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"  # what the run command and compose serve
 
 TEMPLATES = [
     {
@@ -137,6 +138,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [d for d in [BASE_DIR / "frontend" / "dist"] if d.exists()]
+# Serve straight from STATICFILES_DIRS without collectstatic (tests' servers; development).
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
+WHITENOISE_AUTOREFRESH = env_bool("WHITENOISE_AUTOREFRESH", DEBUG)  # a rebuild shows at once
 
 # Uploads are spooled next to the archive so that storing a received file is a rename, not a copy.
 FILE_UPLOAD_TEMP_DIR = VAR_DIR / "tmp"
@@ -255,10 +259,21 @@ TRIAGE_SCORING_TIME_LIMIT = env_int("TRIAGE_SCORING_TIME_LIMIT", 240)
 # Priority policy and site rules (JSON); empty: the defaults documented in triage/priority.py.
 TRIAGE_PRIORITY_POLICY = env_str("TRIAGE_PRIORITY_POLICY", "")
 TRIAGE_SITE_RULES = env_str("TRIAGE_SITE_RULES", "")
+# A reader's claim on a study lasts this long unless the open viewer renews it (every minute).
+TRIAGE_CLAIM_SECONDS = env_float("TRIAGE_CLAIM_SECONDS", 600.0)
+# How often each live worklist stream looks for changes, and how long change events are kept.
+TRIAGE_EVENTS_POLL_SECONDS = env_float("TRIAGE_EVENTS_POLL_SECONDS", 0.5)
+TRIAGE_EVENTS_KEEP_HOURS = env_float("TRIAGE_EVENTS_KEEP_HOURS", 24.0)
+# An idle stream sends a comment this often, so proxies keep it open and dead clients show.
+TRIAGE_EVENTS_KEEPALIVE_SECONDS = env_float("TRIAGE_EVENTS_KEEPALIVE_SECONDS", 15.0)
 
 CELERY_BEAT_SCHEDULE = {
     "triage-sweep-scorings": {
         "task": "triage.scorings_sweep",
+        "schedule": TRIAGE_SWEEP_SECONDS,
+    },
+    "triage-expire-claims": {
+        "task": "triage.claims_expire",
         "schedule": TRIAGE_SWEEP_SECONDS,
     },
     "archive-sweep-unstable-studies": {

@@ -9,8 +9,12 @@ from drf_spectacular.views import SpectacularAPIView
 
 from config.views import home
 
+# Pages of the single-page front end: each returns index.html and the browser routes it.
+FRONTEND_PAGES = ["worklist", "read/<str:study_uid>", "archive", "dashboard", "settings/shortcuts"]
+
 urlpatterns = [
     path("", home, name="home"),
+    *[path(page, home) for page in FRONTEND_PAGES],
     path("dicomweb/", include("archive.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

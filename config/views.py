@@ -30,7 +30,7 @@ def frontend_index_path() -> Path:
 @require_safe
 @never_cache
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest, **_route: str) -> HttpResponse:
     """Serve the single-page app; 503 with the build command when frontend/dist is missing."""
     try:
         html = frontend_index_path().read_text(encoding="utf-8")

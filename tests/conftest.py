@@ -104,31 +104,23 @@ def celery_worker(
 
 
 @pytest.fixture(scope="session")
-def archive_server(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
-    """The product's web server (gunicorn, as in production) on the test database; its base URL.
+def app_server(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
+    """The product's web server as production runs it (gunicorn, uvicorn ASGI workers) on the
+    test database; its base URL.
 
-    Unlike live_server it decodes chunked request bodies, which DICOMweb clients send for large
-    STOW-RS requests. Tests using it must commit their data: use `transactional_db`.
+    Unlike live_server it speaks ASGI, so the worklist's live stream works, and it decodes
+    chunked request bodies, which DICOMweb clients send for large STOW-RS requests. It serves
+    frontend/dist as it is at each request (browser tests build it first). Tests using it must
+    commit their data: use `transactional_db`.
     """
     import requests
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi",
-        "-b",
-        f"127.0.0.1:{port}",
-        "-w",
-        "2",
-        "--threads",
-        "4",
-        "--timeout",
-        "120",
-    ]
-    with running(args, log_name="gunicorn.log", env=product_env()) as proc:
+    args = [sys.executable, "-m", "gunicorn", "config.asgi", "-b", f"127.0.0.1:{port}"]
+    args += ["-k", "uvicorn_worker.UvicornWorker", "-w", "2", "--timeout", "120"]
+    env = {**product_env(), "WHITENOISE_USE_FINDERS": "1", "WHITENOISE_AUTOREFRESH": "1"}
+    with running(args, log_name="gunicorn.log", env=env) as proc:
         wait_until(
             lambda: requests.get(f"{url}/accounts/login/", timeout=10),
             what="gunicorn's first answer",
@@ -136,6 +128,12 @@ def archive_server(django_db_setup: None, django_db_blocker: object) -> Iterator
             ignoring=(requests.RequestException,),
         )
         yield url
+
+
+@pytest.fixture(scope="session")
+def archive_server(app_server: str) -> str:
+    """The web server, named for the DICOMweb tests that use it."""
+    return app_server
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,8 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("VAR_DIR", str(_ROOT / "var" / "test"))
 os.environ.setdefault("DICOM_PORT", "11199")
 os.environ.setdefault("ARCHIVE_STABILITY_SECONDS", "1.0")
+# Idle live streams say something every second, so a test's client can hang up promptly.
+os.environ.setdefault("TRIAGE_EVENTS_KEEPALIVE_SECONDS", "1.0")
 
 from config.settings import *  # noqa: E402,F403
 

@@ -1,5 +1,5 @@
-"""HTTP API of the worklist: list (server-side filter, sort, paging), a study's findings,
-heatmaps, open and read."""
+"""HTTP API of the worklist: list (server-side filter, sort, paging), a study's findings and
+heatmaps, claims, the next study, reads with their label, measurements, turnaround."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import NotFound
-from triage.models import ImageFinding, WorklistEntry
+from ml.core.preprocessing import centre_square
+from triage.models import ImageFinding, Measurement, StudyRead, WorklistEntry
 from triage.permissions import CanReadStudies, CanViewWorklist
 from triage.priority import waiting_reasons
 from triage.selectors import (
@@ -23,16 +24,25 @@ from triage.selectors import (
     Ordering,
     WorklistFilters,
     study_findings,
+    study_measurements,
     worklist_entry_get,
     worklist_list,
     worklist_ordering,
 )
-from triage.services.worklist import worklist_entry_open, worklist_entry_read
+from triage.services.claims import (
+    claim_data,
+    worklist_entry_claim,
+    worklist_entry_claim_next,
+    worklist_entry_release,
+)
+from triage.services.measurements import measurement_delete, measurement_save
+from triage.services.reads import worklist_entry_read
+from triage.turnaround import turnaround_summary
 
 MAX_PAGE = 500
 
 
-def entry_data(entry: WorklistEntry, ordering: Ordering) -> dict[str, Any]:
+def entry_data(entry: WorklistEntry, ordering: Ordering, user: Any = None) -> dict[str, Any]:
     """One worklist row as the browser shows it: who, what, when, the AI and the reasons."""
     study, patient, scoring = entry.study, entry.study.patient, entry.scoring
     use_ai = ordering.mode == "ai"
@@ -73,6 +83,7 @@ def entry_data(entry: WorklistEntry, ordering: Ordering) -> dict[str, Any]:
             "model": version.label if version else None,
         },
         "reasons": reasons,
+        "claim": claim_data(entry, user=user),
         "url": reverse("worklist-entry", args=[study.study_instance_uid]),
     }
 
@@ -125,7 +136,7 @@ class WorklistListApi(APIView):
                 "offset": p["offset"],
                 "limit": p["limit"],
                 "ordering": {"mode": ordering.mode, "message": ordering.message},
-                "results": [entry_data(entry, ordering) for entry in page],
+                "results": [entry_data(entry, ordering, request.user) for entry in page],
             }
         )
 
@@ -137,18 +148,27 @@ class WorklistEntryDetailApi(APIView):
 
     def get(self, request: Request, study_uid: str) -> Response:
         entry = _entry_or_404(study_uid)
-        data = entry_data(entry, worklist_ordering())
+        data = entry_data(entry, worklist_ordering(), request.user)
         scoring = entry.scoring
         data["findings"] = [_finding_data(finding) for finding in study_findings(scoring=scoring)]
+        read = StudyRead.objects.filter(entry=entry).select_related("reader", "model_version")
+        data["read"] = _read_data(read.first()) if read.exists() else None
         return Response(data)
 
 
 def _finding_data(finding: ImageFinding) -> dict[str, Any]:
     instance, scoring = finding.instance, finding.scoring
+    region = None
+    if finding.heatmap and instance.rows and instance.columns:
+        top, left, side = centre_square(instance.rows, instance.columns)
+        region = {"top": top, "left": left, "side": side}
     return {
+        "finding_id": finding.pk,
         "series_instance_uid": instance.series.series_instance_uid,
         "sop_instance_uid": instance.sop_instance_uid,
         "frame_number": finding.frame_number,
+        "rows": instance.rows,
+        "columns": instance.columns,
         "applicable": finding.applicable,
         "reason": finding.reason,
         "probability": finding.urgency,
@@ -157,6 +177,7 @@ def _finding_data(finding: ImageFinding) -> dict[str, Any]:
         "threshold": scoring.threshold,
         "model": scoring.model_version.label,
         "heatmap_url": reverse("finding-heatmap", args=[finding.pk]) if finding.heatmap else None,
+        "heatmap_region": region,
     }
 
 
@@ -174,24 +195,159 @@ class FindingHeatmapApi(APIView):
         )
 
 
-class WorklistEntryOpenApi(APIView):
-    """A reader opened the study: the first opening is recorded for turnaround."""
+class WorklistEntryClaimApi(APIView):
+    """Open a study to read it: claim it, or renew one's claim (the viewer's heartbeat)."""
 
     permission_classes = [CanReadStudies]
 
     def post(self, request: Request, study_uid: str) -> Response:
-        entry = worklist_entry_open(entry=_entry_or_404(study_uid))
-        return Response({"first_opened_at": entry.first_opened_at})
+        entry = worklist_entry_claim(entry=_entry_or_404(study_uid), user=request.user)
+        return Response({"claim": claim_data(entry, user=request.user)})
+
+
+class WorklistEntryReleaseApi(APIView):
+    """Leave a study unread: give one's claim back (nothing happens for anyone else's)."""
+
+    permission_classes = [CanReadStudies]
+
+    def post(self, request: Request, study_uid: str) -> Response:
+        worklist_entry_release(entry=_entry_or_404(study_uid), user=request.user)
+        return Response(status=204)
+
+
+class WorklistNextApi(APIView):
+    """Claim and return the most urgent waiting study no one else is reading."""
+
+    permission_classes = [CanReadStudies]
+
+    class InputSerializer(serializers.Serializer):
+        exclude = serializers.ListField(
+            child=serializers.CharField(max_length=64), required=False, max_length=100
+        )
+
+    def post(self, request: Request) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ordering = worklist_ordering()
+        entry = worklist_entry_claim_next(
+            user=request.user, exclude=body.validated_data.get("exclude", []), ordering=ordering
+        )
+        if entry is None:
+            raise NotFound("No unclaimed study is waiting.")
+        entry = worklist_entry_get(study_instance_uid=entry.study.study_instance_uid)
+        return Response(entry_data(entry, ordering, request.user))
 
 
 class WorklistEntryReadApi(APIView):
-    """The reader finished the study: it leaves the waiting list."""
+    """The reader finished the study, saying whether the AI was right: a read and a label."""
 
     permission_classes = [CanReadStudies]
 
+    class InputSerializer(serializers.Serializer):
+        verdict = serializers.ChoiceField(
+            choices=StudyRead.Verdict.values, allow_null=True, default=None
+        )
+
     def post(self, request: Request, study_uid: str) -> Response:
-        entry = worklist_entry_read(entry=_entry_or_404(study_uid))
-        return Response({"status": entry.status, "read_at": entry.read_at})
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        verdict = body.validated_data["verdict"]
+        read = worklist_entry_read(
+            entry=_entry_or_404(study_uid),
+            user=request.user,
+            verdict=StudyRead.Verdict(verdict) if verdict else None,
+        )
+        return Response({"status": "read", "read_at": read.read_at, "read": _read_data(read)})
+
+
+def _read_data(read: StudyRead) -> dict[str, Any]:
+    version = read.model_version
+    return {
+        "reader": read.reader.get_username(),
+        "opened_at": read.opened_at,
+        "read_at": read.read_at,
+        "duration_seconds": read.duration_seconds,
+        "verdict": read.verdict or None,
+        "ai_status": read.ai_status,
+        "ai_probability": read.ai_probability,
+        "model": version.label if version else None,
+        "label": (
+            {"task": read.label_task, "value": read.label_value, "source": "radiologist_read"}
+            if read.label_value
+            else None
+        ),
+    }
+
+
+class StudyMeasurementsApi(APIView):
+    """The current reader's measurements on a study."""
+
+    permission_classes = [CanReadStudies]
+
+    def get(self, request: Request, study_uid: str) -> Response:
+        study = _entry_or_404(study_uid).study
+        measurements = study_measurements(study=study, user=request.user)
+        return Response({"results": [_measurement_data(m) for m in measurements]})
+
+
+class StudyMeasurementApi(APIView):
+    """Save (create or replace) or delete one of the current reader's measurements."""
+
+    permission_classes = [CanReadStudies]
+
+    class InputSerializer(serializers.Serializer):
+        tool = serializers.ChoiceField(choices=Measurement.Tool.values)
+        series_instance_uid = serializers.CharField(max_length=64)
+        sop_instance_uid = serializers.CharField(max_length=64)
+        frame_number = serializers.IntegerField(min_value=1, default=1)
+        data = serializers.DictField()
+        summary = serializers.CharField(max_length=200, allow_blank=True, default="")
+
+    def put(self, request: Request, study_uid: str, annotation_uid: str) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        measurement = measurement_save(
+            user=request.user,
+            study=_entry_or_404(study_uid).study,
+            annotation_uid=annotation_uid,
+            **body.validated_data,
+        )
+        return Response(_measurement_data(measurement))
+
+    def delete(self, request: Request, study_uid: str, annotation_uid: str) -> Response:
+        measurement_delete(
+            user=request.user, study=_entry_or_404(study_uid).study, annotation_uid=annotation_uid
+        )
+        return Response(status=204)
+
+
+def _measurement_data(measurement: Measurement) -> dict[str, Any]:
+    instance = measurement.instance
+    return {
+        "annotation_uid": measurement.annotation_uid,
+        "tool": measurement.tool,
+        "series_instance_uid": instance.series.series_instance_uid,
+        "sop_instance_uid": instance.sop_instance_uid,
+        "frame_number": measurement.frame_number,
+        "data": measurement.data,
+        "summary": measurement.summary,
+        "created_at": measurement.created_at,
+        "updated_at": measurement.updated_at,
+    }
+
+
+class TurnaroundApi(APIView):
+    """Wait, read and turnaround times of studies read lately, by priority and by AI result."""
+
+    permission_classes = [CanViewWorklist]
+
+    class InputSerializer(serializers.Serializer):
+        days = serializers.IntegerField(min_value=1, max_value=366, default=30)
+
+    def get(self, request: Request) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return Response(turnaround_summary(days=params.validated_data["days"]))
 
 
 def _entry_or_404(study_uid: str) -> WorklistEntry:

@@ -2,12 +2,15 @@
 
 A StudyScoring is one (study, model version) pair: the unit of work of the inference queue and
 the study-level finding. ImageFinding holds each image's result or the reason it was not judged.
-WorklistEntry is a study's place in the radiologists' queue, with the reasons for it and its
-turnaround timestamps.
+WorklistEntry is a study's place in the radiologists' queue, with the reasons for it, its
+turnaround timestamps and who is reading it now (a claim that expires). WorklistEvent is the change
+feed the browsers follow; StudyRead is a finished read with the label it gives; Measurement is a
+reader's own length/angle/ROI on an image.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from archive.models import Instance, Study
@@ -116,6 +119,18 @@ class WorklistEntry(models.Model):
         StudyScoring, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    # Who is reading it now. A claim counts only until claim_expires_at: a reader whose browser
+    # died does not block the study for long; an open viewer renews it (heartbeat).
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         verbose_name_plural = "worklist entries"
         indexes = [
@@ -126,3 +141,87 @@ class WorklistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"Worklist entry for study {self.study_id}"
+
+
+class WorklistEvent(models.Model):
+    """One change to the worklist, in commit order of ids; browsers follow these over SSE."""
+
+    class Kind(models.TextChoices):
+        PLACED = "placed", "placed"  # new on the worklist
+        MOVED = "moved", "moved"  # its place or AI result changed
+        CLAIMED = "claimed", "claimed"
+        RELEASED = "released", "released"
+        READ = "read", "read"
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    study_instance_uid = models.CharField(max_length=64)
+    actor = models.CharField(max_length=150, blank=True)  # user name for claims and reads
+    created_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.study_instance_uid}"
+
+
+class StudyRead(models.Model):
+    """A radiologist's finished read: how long it took, what the AI said then, and the label.
+
+    The label (the reader's answer to the model's question) feeds retraining; its provenance is
+    the reader, the time, and the model version and probability the reader was shown.
+    """
+
+    class Verdict(models.TextChoices):
+        AI_RIGHT = "ai_right", "AI right"
+        AI_WRONG = "ai_wrong", "AI wrong"
+
+    entry = models.OneToOneField(WorklistEntry, on_delete=models.CASCADE, related_name="read")
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField()
+    read_at = models.DateTimeField()
+    duration_seconds = models.FloatField()
+    verdict = models.CharField(max_length=8, choices=Verdict.choices, blank=True)
+
+    # What the reader was shown.
+    ai_status = models.CharField(max_length=16)
+    ai_probability = models.FloatField(null=True, blank=True)
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    # The label this read gives the study (empty when there was no AI answer to judge).
+    label_task = models.CharField(max_length=64, blank=True)
+    label_value = models.CharField(max_length=32, blank=True)
+
+    def __str__(self) -> str:
+        return f"Read of entry {self.entry_id}"
+
+
+class Measurement(models.Model):
+    """A reader's measurement (length, angle, ROI) on one image frame, kept per user."""
+
+    class Tool(models.TextChoices):
+        LENGTH = "Length", "length"
+        ANGLE = "Angle", "angle"
+        ELLIPTICAL_ROI = "EllipticalROI", "elliptical ROI"
+        RECTANGLE_ROI = "RectangleROI", "rectangle ROI"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="measurements")
+    annotation_uid = models.CharField(max_length=64)  # the viewer's id for it
+    tool = models.CharField(max_length=16, choices=Tool.choices)
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="+")
+    frame_number = models.PositiveIntegerField(default=1)
+    data = models.JSONField()  # the viewer's annotation data: handles in world coordinates
+    summary = models.CharField(max_length=200, blank=True)  # "23.4 mm"
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "study", "annotation_uid"], name="measurement_unique_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tool} {self.annotation_uid}"

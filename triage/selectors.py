@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, Q, QuerySet
 
+from archive.models import Study
 from ml.selectors import model_version_active
-from triage.models import ImageFinding, StudyScoring, WorklistEntry
+from triage.models import ImageFinding, Measurement, StudyScoring, WorklistEntry
 from triage.services.worklist import TRIAGE_TASK
 
 
@@ -63,7 +65,7 @@ def worklist_list(
 ) -> QuerySet[WorklistEntry]:
     """Entries matching `filters` in `sort` order ("priority": due time under `ordering`)."""
     entries = WorklistEntry.objects.select_related(
-        "study", "study__patient", "scoring", "scoring__model_version"
+        "study", "study__patient", "scoring", "scoring__model_version", "claimed_by"
     )
     entries = _filtered(entries, filters)
     if sort == "priority":
@@ -99,7 +101,9 @@ def _filtered(
 
 def worklist_entry_get(*, study_instance_uid: str) -> WorklistEntry | None:
     return (
-        WorklistEntry.objects.select_related("study", "study__patient", "scoring__model_version")
+        WorklistEntry.objects.select_related(
+            "study", "study__patient", "scoring__model_version", "claimed_by"
+        )
         .filter(study__study_instance_uid=study_instance_uid)
         .first()
     )
@@ -113,4 +117,13 @@ def study_findings(*, scoring: StudyScoring | None) -> QuerySet[ImageFinding]:
         ImageFinding.objects.filter(scoring=scoring)
         .select_related("instance", "instance__series", "scoring__model_version")
         .order_by("instance__series__series_number", "instance__instance_number", "frame_number")
+    )
+
+
+def study_measurements(*, study: Study, user: AbstractBaseUser) -> QuerySet[Measurement]:
+    """`user`'s measurements on the study, oldest first (others' are never shown)."""
+    return (
+        Measurement.objects.filter(study=study, user=user)
+        .select_related("instance", "instance__series")
+        .order_by("created_at", "id")
     )

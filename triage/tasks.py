@@ -9,6 +9,8 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from triage.services.claims import claims_expire
+from triage.services.events import worklist_events_prune
 from triage.services.scoring import scorings_sweep, study_score, study_scoring_fail
 
 logger = logging.getLogger(__name__)
@@ -58,3 +60,11 @@ def scorings_sweep_task() -> dict[str, int]:
         "requested": report.requested,
         "sent": report.sent,
     }
+
+
+@shared_task(name="triage.claims_expire", ignore_result=True)
+def claims_expire_task() -> int:
+    """Clear expired claims (so every worklist shows them free) and prune old change events."""
+    cleared = claims_expire()
+    worklist_events_prune()
+    return cleared

@@ -4,18 +4,33 @@ from __future__ import annotations
 
 from django.urls import path
 
-from triage.apis import (
-    FindingHeatmapApi,
-    WorklistEntryDetailApi,
-    WorklistEntryOpenApi,
-    WorklistEntryReadApi,
-    WorklistListApi,
-)
+from triage import apis
+from triage.streams import worklist_events
+
+STUDY = "worklist/<str:study_uid>"
 
 urlpatterns = [
-    path("worklist", WorklistListApi.as_view(), name="worklist"),
-    path("worklist/<str:study_uid>", WorklistEntryDetailApi.as_view(), name="worklist-entry"),
-    path("worklist/<str:study_uid>/open", WorklistEntryOpenApi.as_view(), name="worklist-open"),
-    path("worklist/<str:study_uid>/read", WorklistEntryReadApi.as_view(), name="worklist-read"),
-    path("findings/<int:finding_id>/heatmap", FindingHeatmapApi.as_view(), name="finding-heatmap"),
+    path("worklist", apis.WorklistListApi.as_view(), name="worklist"),
+    path("worklist/events", worklist_events, name="worklist-events"),
+    path("worklist/next", apis.WorklistNextApi.as_view(), name="worklist-next"),
+    path(STUDY, apis.WorklistEntryDetailApi.as_view(), name="worklist-entry"),
+    path(f"{STUDY}/claim", apis.WorklistEntryClaimApi.as_view(), name="worklist-claim"),
+    path(f"{STUDY}/release", apis.WorklistEntryReleaseApi.as_view(), name="worklist-release"),
+    path(f"{STUDY}/read", apis.WorklistEntryReadApi.as_view(), name="worklist-read"),
+    path(
+        "studies/<str:study_uid>/measurements",
+        apis.StudyMeasurementsApi.as_view(),
+        name="study-measurements",
+    ),
+    path(
+        "studies/<str:study_uid>/measurements/<str:annotation_uid>",
+        apis.StudyMeasurementApi.as_view(),
+        name="study-measurement",
+    ),
+    path(
+        "findings/<int:finding_id>/heatmap",
+        apis.FindingHeatmapApi.as_view(),
+        name="finding-heatmap",
+    ),
+    path("turnaround", apis.TurnaroundApi.as_view(), name="turnaround"),
 ]

@@ -195,11 +195,18 @@ def apply_window(values: np.ndarray, meta: PixelMeta) -> np.ndarray:
     return np.clip((values - (center - 0.5)) / (width - 1) + 0.5, 0.0, 1.0)
 
 
+def centre_square(rows: int, columns: int) -> tuple[int, int, int]:
+    """(top, left, side) of the central square the model sees of a rows x columns image.
+
+    The viewer places heatmaps on these pixels.
+    """
+    side = min(rows, columns)
+    return (rows - side) // 2, (columns - side) // 2, side
+
+
 def _centre_square(image: np.ndarray) -> np.ndarray:
     """Central square crop, as MedMNIST did before resizing, so anatomy keeps its aspect."""
-    rows, columns = image.shape[-2:]
-    side = min(rows, columns)
-    top, left = (rows - side) // 2, (columns - side) // 2
+    top, left, side = centre_square(*image.shape[-2:])
     return image[..., top : top + side, left : left + side]
 
 

@@ -57,3 +57,18 @@ def stable(study: Study, *, received_minutes_ago: float = 0.0) -> Study:
     )
     study_triage_start(study_id=study.pk)
     return Study.objects.get(pk=study.pk)
+
+
+def waiting_study(n: int, *, minutes_ago: float = 0.0, **attributes: Any) -> Study:
+    """Chest image `n` stored as a study, stable and on the worklist (`attributes` as dx_bytes)."""
+    study = store(dx_bytes(chest_images()[n], **attributes))
+    return stable(study, received_minutes_ago=minutes_ago)
+
+
+def score_now(study: Study) -> Study:
+    """Score the study in this process with the active model, as the inference worker would."""
+    from triage.models import StudyScoring
+    from triage.services.scoring import study_score
+
+    study_score(scoring_id=StudyScoring.objects.get(study=study).pk)
+    return Study.objects.get(pk=study.pk)

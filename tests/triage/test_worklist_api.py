@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.triage.studies import chest_images, dx_bytes, stable, store
+from tests.triage.studies import waiting_study
 
 pytestmark = pytest.mark.django_db
-
-
-def waiting_study(n: int, *, minutes_ago: float, **attributes):
-    study = store(dx_bytes(chest_images()[n], **attributes))
-    return stable(study, received_minutes_ago=minutes_ago)
 
 
 def worklist(client, **params):
@@ -131,11 +126,11 @@ def test_reading_a_study_takes_it_off_the_waiting_list_once(client_for):
     client = client_for("radiologist")
     uid = study.study_instance_uid
 
-    opened = client.post(f"/api/worklist/{uid}/open")
-    read = client.post(f"/api/worklist/{uid}/read")
-    again = client.post(f"/api/worklist/{uid}/read")
+    opened = client.post(f"/api/worklist/{uid}/claim")
+    read = client.post(f"/api/worklist/{uid}/read", {"verdict": None}, format="json")
+    again = client.post(f"/api/worklist/{uid}/read", {"verdict": None}, format="json")
 
-    assert opened.status_code == 200 and opened.json()["first_opened_at"]
+    assert opened.status_code == 200 and opened.json()["claim"]["mine"]
     assert read.status_code == 200 and read.json()["status"] == "read"
     assert again.status_code == 409
     assert worklist(client)["count"] == 0
@@ -150,7 +145,8 @@ def test_only_radiologists_open_and_read_studies(client_for, role):
     client = client_for(role)
 
     assert client.post(f"/api/worklist/{uid}/read").status_code == 403
-    assert client.post(f"/api/worklist/{uid}/open").status_code == 403
+    assert client.post(f"/api/worklist/{uid}/claim").status_code == 403
+    assert client.post("/api/worklist/next").status_code == 403
 
 
 def test_an_unknown_study_is_a_404(client_for):

@@ -1,4 +1,4 @@
-"""The worklist: a study's place (clinical priority, AI urgency, waiting time), opening, reading.
+"""The worklist: a study's place (clinical priority, AI urgency, waiting time) and its reasons.
 
 Every entry keeps two places, both earliest-deadline-first (triage.priority): one with the active
 model's urgency and one without it. The selector sorts by the second whenever the model cannot
@@ -17,10 +17,9 @@ from django.utils import timezone
 from pydicom.datadict import tag_for_keyword
 
 from archive.models import Instance, Study
-from config.errors import Conflict
 from ml.models import ModelVersion
 from ml.selectors import model_version_active
-from triage.models import StudyScoring, WorklistEntry
+from triage.models import StudyScoring, WorklistEntry, WorklistEvent
 from triage.policy import priority_policy, site_rules
 from triage.priority import (
     DICOM_PRIORITY_SOURCES,
@@ -28,6 +27,7 @@ from triage.priority import (
     clinical_priority_from_dicom,
     place,
 )
+from triage.services.events import worklist_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +91,22 @@ def worklist_entry_place(*, study_id: int) -> WorklistEntry:
     }
     if ai.scoring is not None and ai.scoring.finished_at is not None:
         fields["scored_at"] = ai.scoring.finished_at
-    entry, _created = WorklistEntry.objects.update_or_create(study=study, defaults=fields)
+    with transaction.atomic():
+        before = (
+            WorklistEntry.objects.select_for_update()
+            .filter(study=study)
+            .values(*PLACE_FIELDS)
+            .first()
+        )
+        entry, created = WorklistEntry.objects.update_or_create(study=study, defaults=fields)
+        if created or before != {name: getattr(entry, name) for name in PLACE_FIELDS}:
+            kind = WorklistEvent.Kind.PLACED if created else WorklistEvent.Kind.MOVED
+            worklist_event_record(kind=kind, study_instance_uid=study.study_instance_uid)
     return entry
+
+
+# What browsers show of a place: a change to any of these is pushed to them.
+PLACE_FIELDS = ("due_at", "fifo_due_at", "ai_status", "clinical_priority", "scored_at")
 
 
 def study_clinical_priority(*, study: Study) -> tuple[ClinicalPriority, str]:
@@ -154,30 +168,3 @@ def _scored_view(active: ModelVersion, scoring: StudyScoring) -> AiView:
         status = WorklistEntry.AiStatus.NEGATIVE
         note = f"AI does not flag pneumonia: p={probability:.2f} < threshold {threshold:.2f}"
     return AiView(status, scoring.urgency, f"{note} ({active.label})", scoring)
-
-
-def worklist_entry_open(*, entry: WorklistEntry) -> WorklistEntry:
-    """Record that a reader opened the study (the first time counts for turnaround)."""
-    if entry.first_opened_at is None:
-        WorklistEntry.objects.filter(pk=entry.pk, first_opened_at__isnull=True).update(
-            first_opened_at=timezone.now()
-        )
-        entry.refresh_from_db(fields=["first_opened_at"])
-    return entry
-
-
-def worklist_entry_read(*, entry: WorklistEntry) -> WorklistEntry:
-    """Mark the study read: it leaves the waiting list. Reading twice is a conflict."""
-    now = timezone.now()
-    with transaction.atomic():
-        changed = WorklistEntry.objects.filter(
-            pk=entry.pk, status=WorklistEntry.Status.WAITING
-        ).update(status=WorklistEntry.Status.READ, read_at=now)
-        if not changed:
-            raise Conflict("This study has already been read.")
-        WorklistEntry.objects.filter(pk=entry.pk, first_opened_at__isnull=True).update(
-            first_opened_at=now
-        )
-    entry.refresh_from_db()
-    logger.info("study_read study_id=%s", entry.study_id)
-    return entry
