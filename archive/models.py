@@ -27,7 +27,16 @@ class Patient(models.Model):
                 fields=["patient_id", "issuer_of_patient_id"], name="patient_unique_id_issuer"
             )
         ]
-        indexes = [models.Index(fields=["patient_id"], name="patient_id_idx")]
+        indexes = [
+            models.Index(fields=["patient_id"], name="patient_id_idx"),
+            # Prefix searches (LIKE 'DOE%') use a btree only with pattern operators on PostgreSQL
+            # under a non-C collation; other databases ignore the operator class.
+            models.Index(
+                fields=["patient_name_search"],
+                name="patient_name_prefix_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Patient {self.pk}"

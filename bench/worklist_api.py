@@ -1,0 +1,341 @@
+"""Worklist API latency with 100,000 studies and 32 concurrent clients (target p95 < 100 ms).
+
+Production shape on this machine: PostgreSQL, gunicorn with uvicorn (ASGI) workers serving
+config.asgi. The database gets `--studies` worklist entries (half waiting, half read; 90% scored
+by a model, AI-flagged 30%; 5% STAT, 10% ASAP; received over the last 30 days) bulk-inserted as
+rows: the rows a site's ingest and scoring would leave, without their DICOM files, which the
+worklist API never reads. Then wrk (C, `apt-get install wrk`) keeps `--clients` connections busy,
+each request an authenticated GET of one of the queries a radiologist's browser sends (default
+page, later pages, filters, searches, other sorts), closed loop for `--duration` seconds: a
+request is sent as soon as the previous answer on that connection arrives, which is far harsher
+than 32 readers (who ask once per change). Latency percentiles come from wrk's own histogram.
+
+    .venv/bin/python -m bench.worklist_api [--studies 100000] [--clients 32] [--duration 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from bench.readme_blocks import block_replace
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / ".work" / "worklist_api"
+PG_DB = "bench_worklist"
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
+USER, PASSWORD = "bench-reader", "bench-password"
+
+SURNAMES = ["GARCIA", "SMITH", "NGUYEN", "MULLER", "ROSSI", "KOWALSKI", "SATO", "OKAFOR"]
+GIVEN = ["ANA", "JOHN", "MEI", "PIOTR", "LUCA", "AMARA", "KENJI", "SOFIA"]
+
+# The queries a reader's browser sends; names are the README's rows.
+QUERIES = {
+    "first page (priority)": "/api/worklist?limit=50",
+    "page 20 (offset 950)": "/api/worklist?limit=50&offset=950",
+    "AI flagged only": "/api/worklist?ai=positive&limit=50",
+    "STAT, CR only": "/api/worklist?priority=STAT&modality=CR&limit=50",
+    "search patient name": "/api/worklist?q=kowalski%5Ep&limit=50",
+    "search accession": "/api/worklist?q=ACC0054321&limit=50",
+    "sort by waiting time": "/api/worklist?sort=received&limit=50",
+    "all statuses by AI probability": "/api/worklist?status=all&sort=-probability&limit=50",
+    "received in a date range": "/api/worklist?status=all&received_from={from_}&received_to={to}",
+}
+
+
+def product_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DEBUG")}
+    env.update(DATABASE_URL=DATABASE_URL, VAR_DIR=str(WORK / "var"), LOG_LEVEL="WARNING")
+    return env
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        db.execute(f"CREATE DATABASE {PG_DB}")
+    manage("migrate", "--noinput", "-v0")
+    manage("create_user", USER, "--role", "radiologist", "--password", PASSWORD)
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=product_env(), check=True)
+
+
+def load_rows(studies: int, seed: int = 7) -> None:
+    """Bulk-insert patients, studies, scorings and worklist entries (in this process)."""
+    os.environ.update(product_env())
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.utils import timezone
+
+    from archive.models import Patient, Study
+    from ml.models import ModelVersion
+    from triage.models import StudyScoring, WorklistEntry
+    from triage.policy import priority_policy
+    from triage.priority import ClinicalPriority, place
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    version = ModelVersion.objects.create(
+        task="chest_xray_pneumonia",
+        version=1,
+        architecture="chest_xray_classifier",
+        weights="models/bench/v1.keras",
+        weights_sha256="0" * 64,
+        input_spec={"image_size": 28, "channels": 1},
+        threshold=0.5,
+        calibration={"slope": 1.0, "intercept": 0.0},
+        metrics={},
+        data_snapshot={"source": "bench"},
+        is_active=True,
+    )
+    patients = Patient.objects.bulk_create(
+        Patient(
+            patient_id=f"PID{n:07d}",
+            patient_name=(name := f"{rng.choice(SURNAMES)}^{rng.choice(GIVEN)}^{n}"),
+            patient_name_search=name.upper(),
+        )
+        for n in range(studies * 6 // 10)
+    )
+    modalities = ["CR"] * 5 + ["DX"] * 3 + ["CT", "MR"]
+    rows = []
+    for n in range(studies):
+        received = now - dt.timedelta(minutes=rng.uniform(0, 30 * 24 * 60))
+        rows.append(
+            Study(
+                study_instance_uid=f"1.2.826.0.1.3680043.10.9999.{n}",
+                patient=rng.choice(patients),
+                study_date=received.date(),
+                accession_number=f"ACC{n:07d}",
+                study_description="CHEST PA",
+                modalities_in_study=rng.choice(modalities),
+                num_series=1,
+                num_instances=1,
+                status=Study.Status.STABLE,
+                last_instance_at=received,
+                stable_at=received,
+            )
+        )
+    created = Study.objects.bulk_create(rows, batch_size=5000)
+    # received_at is auto_now_add: set it afterwards, from the stable time.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE archive_study SET received_at = stable_at")
+    scorings, entries = [], []
+    policy = priority_policy()
+    for study in created:
+        clinical = ClinicalPriority(rng.choices(["STAT", "ASAP", "ROUTINE"], [5, 10, 85])[0])
+        scored = rng.random() < 0.9
+        positive = scored and rng.random() < 0.3
+        urgency = (rng.uniform(0.5, 1) if positive else rng.uniform(0, 0.5)) if scored else None
+        scoring = StudyScoring(
+            study=study,
+            model_version=version,
+            status="done" if scored else "not_applicable",
+            num_instances=1,
+            attempts=1,
+            queued_at=study.stable_at,
+            finished_at=study.stable_at,
+            probability=urgency,
+            urgency=urgency,
+            positive=positive if scored else None,
+            threshold=0.5,
+        )
+        scorings.append(scoring)
+        with_ai = place(
+            arrived_at=study.stable_at,
+            clinical_priority=clinical,
+            clinical_reason="bench",
+            urgency=urgency,
+            ai_note="bench",
+            policy=policy,
+        )
+        fifo = place(
+            arrived_at=study.stable_at,
+            clinical_priority=clinical,
+            clinical_reason="bench",
+            urgency=None,
+            ai_note=None,
+            policy=policy,
+        )
+        read = rng.random() < 0.5
+        entries.append(
+            WorklistEntry(
+                study=study,
+                status="read" if read else "waiting",
+                clinical_priority=clinical,
+                clinical_reason=f"{clinical} (bench)",
+                modality=study.modalities_in_study,
+                received_at=study.stable_at,
+                stable_at=study.stable_at,
+                scored_at=study.stable_at if scored else None,
+                first_opened_at=study.stable_at + dt.timedelta(minutes=20) if read else None,
+                read_at=study.stable_at + dt.timedelta(minutes=25) if read else None,
+                due_at=with_ai.due_at,
+                reasons=with_ai.reasons,
+                fifo_due_at=fifo.due_at,
+                fifo_reasons=fifo.reasons,
+                ai_status=("positive" if positive else "negative") if scored else "not_applicable",
+                ai_note="bench",
+            )
+        )
+    StudyScoring.objects.bulk_create(scorings, batch_size=5000)
+    for entry, scoring in zip(entries, scorings, strict=True):
+        entry.scoring = scoring
+    WorklistEntry.objects.bulk_create(entries, batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
+    args = [sys.executable, "-m", "gunicorn", "config.asgi", "-b", f"127.0.0.1:{port}"]
+    args += ["-k", "uvicorn_worker.UvicornWorker", "-w", str(workers), "--timeout", "120"]
+    log = (WORK / "gunicorn.log").open("wb")
+    proc = subprocess.Popen(args, cwd=ROOT, env=product_env(), stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
+            return proc
+        except requests.RequestException:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gunicorn did not answer; see bench/.work/worklist_api/gunicorn.log")
+
+
+def session_cookie(base: str) -> str:
+    session = requests.Session()
+    session.get(f"{base}/accounts/login/", timeout=10)
+    session.post(
+        f"{base}/accounts/login/",
+        data={
+            "username": USER,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Referer": f"{base}/accounts/login/"},
+        timeout=10,
+    )
+    return session.cookies["sessionid"]
+
+
+WRK_SCRIPT = """
+local paths = PATHS
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n % #paths) + 1], {["Cookie"] = "sessionid=COOKIE"})
+end
+done = function(summary, latency, requests)
+  io.write(string.format('WRK_JSON {"requests": %d, "errors": %d, "non2xx": %d, '
+    .. '"p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f, "seconds": %.2f}\\n',
+    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout, summary.errors.status,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000, summary.duration / 1e6))
+end
+"""
+
+
+def run_wrk(base: str, cookie: str, paths: list[str], clients: int, seconds: int) -> dict:
+    lua = WRK_SCRIPT.replace("PATHS", "{" + ", ".join(json.dumps(p) for p in paths) + "}")
+    script = WORK / "queries.lua"
+    script.write_text(lua.replace("COOKIE", cookie))
+    threads = min(2, clients)
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("WRK_JSON "))
+    result = json.loads(line.removeprefix("WRK_JSON "))
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--studies", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--duration", type=int, default=30, help="seconds of the mixed run")
+    parser.add_argument("--per-query", type=int, default=8, help="seconds for each query alone")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--port", type=int, default=8793)
+    parser.add_argument("--reuse", action="store_true", help="keep the loaded database")
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    if not args.reuse:
+        started = time.monotonic()
+        recreate_database()
+        load_rows(args.studies)
+        print(f"loaded {args.studies} studies in {time.monotonic() - started:.0f} s")
+    today = dt.date.today()
+    paths = {
+        name: path.format(from_=today - dt.timedelta(days=7), to=today - dt.timedelta(days=6))
+        for name, path in QUERIES.items()
+    }
+    base = f"http://127.0.0.1:{args.port}"
+    server = start_server(args.port, args.workers)
+    try:
+        cookie = session_cookie(base)
+        for path in paths.values():  # every query answers 200 before it is timed
+            response = requests.get(base + path, cookies={"sessionid": cookie}, timeout=30)
+            response.raise_for_status()
+        run_wrk(base, cookie, list(paths.values()), args.clients, 5)  # warm-up
+        mixed = run_wrk(base, cookie, list(paths.values()), args.clients, args.duration)
+        alone = {
+            name: run_wrk(base, cookie, [path], args.clients, args.per_query)
+            for name, path in paths.items()
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    report(args, mixed, alone)
+
+
+def report(args: argparse.Namespace, mixed: dict, alone: dict[str, dict]) -> None:
+    met = "met" if mixed["p95_ms"] < 100 and mixed["non2xx"] == 0 else "NOT met"
+    lines = [
+        f"Worklist API, {args.studies:,} studies, {args.clients} concurrent clients, closed loop "
+        f"(PostgreSQL, gunicorn + {args.workers} uvicorn workers, wrk; 2-core machine shared by "
+        f"server, database and load generator). Target p95 < 100 ms: **{met}**.",
+        "",
+        "| queries | requests/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+        _row("**mix of all below**", mixed),
+    ]
+    lines += [_row(name, result) for name, result in alone.items()]
+    lines += [
+        "",
+        f"Command: `.venv/bin/python -m bench.worklist_api --studies {args.studies} "
+        f"--clients {args.clients} --duration {args.duration} --workers {args.workers}`",
+    ]
+    markdown = "\n".join(lines)
+    print(markdown)
+    block_replace("worklist_api", markdown)
+
+
+def _row(name: str, result: dict) -> str:
+    errors = result["errors"] + result["non2xx"]
+    return (
+        f"| {name} | {result['rps']:.0f} | {result['p50_ms']:.1f} | {result['p95_ms']:.1f} | "
+        f"{result['p99_ms']:.1f} | {errors} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
