@@ -51,7 +51,6 @@ SORT_NAMES = ("priority", *SORTS)
 # What a worklist row shows (triage.apis.entry_data): loading only these keeps a page of 50 rows
 # cheap (most of a request's time went to converting columns no row displays).
 ROW_FIELDS = (
-    # fmt: off
     "status",
     "clinical_priority",
     "clinical_reason",
@@ -82,7 +81,6 @@ ROW_FIELDS = (
     "scoring__threshold",
     "scoring__model_version__task",
     "scoring__model_version__version",
-    # fmt: on
 )
 
 
