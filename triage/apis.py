@@ -85,6 +85,7 @@ def entry_data(entry: WorklistEntry, ordering: Ordering, user: Any = None) -> di
         },
         "reasons": reasons,
         "claim": claim_data(entry, user=user),
+        "read_by": _reader_name(entry),
         "url": f"{_entry_url_prefix()}{study.study_instance_uid}",
     }
 
@@ -93,6 +94,13 @@ def entry_data(entry: WorklistEntry, ordering: Ordering, user: Any = None) -> di
 def _entry_url_prefix() -> str:
     # One reverse() per process instead of one per row.
     return reverse("worklist-entry", args=["0"]).removesuffix("0")
+
+
+def _reader_name(entry: WorklistEntry) -> str | None:
+    try:
+        return entry.read.reader.get_username()
+    except StudyRead.DoesNotExist:
+        return None
 
 
 def _label(positive: bool | None) -> str | None:
@@ -139,6 +147,7 @@ class WorklistListApi(APIView):
         page = entries[p["offset"] : p["offset"] + p["limit"]]
         return Response(
             {
+                "now": timezone.now(),  # the server's clock, for waiting times shown live
                 "count": entries.count(),
                 "offset": p["offset"],
                 "limit": p["limit"],

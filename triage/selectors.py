@@ -69,6 +69,7 @@ ROW_FIELDS = (
     "claimed_at",
     "claim_expires_at",
     "claimed_by__username",
+    "read__reader__username",
     "study__study_instance_uid",
     "study__accession_number",
     "study__study_description",
@@ -100,7 +101,12 @@ def worklist_list(
 ) -> QuerySet[WorklistEntry]:
     """Entries matching `filters` in `sort` order ("priority": due time under `ordering`)."""
     entries = WorklistEntry.objects.select_related(
-        "study", "study__patient", "scoring", "scoring__model_version", "claimed_by"
+        "study",
+        "study__patient",
+        "scoring",
+        "scoring__model_version",
+        "claimed_by",
+        "read__reader",
     ).only(*ROW_FIELDS)
     entries = _filtered(entries, filters)
     if sort == "priority":
@@ -139,7 +145,7 @@ def _filtered(
 def worklist_entry_get(*, study_instance_uid: str) -> WorklistEntry | None:
     return (
         WorklistEntry.objects.select_related(
-            "study", "study__patient", "scoring__model_version", "claimed_by"
+            "study", "study__patient", "scoring__model_version", "claimed_by", "read__reader"
         )
         .filter(study__study_instance_uid=study_instance_uid)
         .first()

@@ -1,51 +1,21 @@
-"""The archive browser in a real browser: sign in, list, search, open a study's series.
-
-Drives Debian's chromium (apt-get install chromium) through Python Playwright against
-pytest-django's live server; `playwright install` is never needed. Screenshots go to
-test-artifacts/.
-"""
+"""The archive browser in a real browser: sign in, list, search, open a study's series."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
-from pytest_django.live_server_helper import LiveServer
+from playwright.sync_api import expect
 
 from tests.conftest import SHARED_DICOM
-from tests.frontend import ensure_frontend_built
+from tests.e2e.conftest import launch_chromium, new_page, screenshot, sign_in
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CT_3_SLICES = sorted((SHARED_DICOM / "ct" / "dcmqi_ct_3slice").glob("*.dcm"))
 OTHER_STUDIES = [
     SHARED_DICOM / "ct" / "pydicom_CT_small.dcm",
     SHARED_DICOM / "cr_dx" / "highdicom_dx_chest_veterinary.dcm",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _chromium_installed() -> None:
-    # A missing browser is a broken test machine, not a reason to pass: scripts/install adds it.
-    if not CHROMIUM.exists() and shutil.which("chromium") is None:
-        pytest.fail("needs Debian's chromium: apt-get install -y chromium (scripts/install dev)")
-
-
-@pytest.fixture
-def served_frontend(settings: Any) -> Path:
-    """Build the front end and let the live server's static handler find it.
-
-    STATICFILES_DIRS is computed when settings load, before a fresh build exists; the
-    `settings` fixture's change also clears the static finders' cache.
-    """
-    dist = ensure_frontend_built()
-    settings.STATICFILES_DIRS = [dist]
-    return dist
 
 
 @pytest.fixture
@@ -54,41 +24,15 @@ def archive(transactional_db: None, ingest_file: Callable[[Path], object]) -> No
         ingest_file(path)
 
 
-@contextmanager
-def browser_page() -> Iterator[Page]:
-    # Playwright's sync API runs an event loop; Django refuses ORM calls while one runs, so the
-    # browser lives only inside test bodies, after every fixture has touched the database.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            browser.close()
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/")
-    expect(page).to_have_url(f"{base_url}/accounts/login/?next=/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill("pw-for-tests")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base_url}/")
-
-
 def test_a_radiologist_searches_the_archive_and_opens_a_study(
-    live_server: LiveServer,
-    served_frontend: Path,
+    app_server: str,
     archive: None,
     make_user: Callable[..., object],
 ) -> None:
     make_user("radiologist")
-    with browser_page() as page:
-        sign_in(page, live_server.url, "radiologist-user")
+    with launch_chromium() as browser:
+        page = new_page(browser)
+        sign_in(page, app_server, "radiologist-user", next_path="/archive")
         expect(page.get_by_test_id("current-user")).to_contain_text("radiologist-user")
 
         rows = page.locator("table.studies tbody tr")
@@ -127,22 +71,20 @@ def test_a_radiologist_searches_the_archive_and_opens_a_study(
         # A thumbnail, or the neutral placeholder while the server cannot render one.
         expect(series.first.locator(".thumb")).not_to_have_count(0)
 
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "archive-browser.png"), full_page=True)
+        screenshot(page, "archive-browser")
 
         page.get_by_role("button", name="Sign out").click()
-        expect(page).to_have_url(f"{live_server.url}/accounts/login/")
+        expect(page).to_have_url(f"{app_server}/accounts/login/")
 
 
 def test_a_role_without_archive_access_is_told_so(
-    live_server: LiveServer,
-    served_frontend: Path,
+    app_server: str,
     archive: None,
     make_user: Callable[..., object],
 ) -> None:
     make_user("annotator")
-    with browser_page() as page:
-        sign_in(page, live_server.url, "annotator-user")
+    with launch_chromium() as browser:
+        page = new_page(browser)
+        sign_in(page, app_server, "annotator-user")
         expect(page.get_by_role("alert")).to_contain_text("Your role cannot read the archive.")
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "archive-browser-forbidden.png"))
+        screenshot(page, "archive-browser-forbidden")

@@ -136,6 +136,7 @@ def test_reading_a_study_takes_it_off_the_waiting_list_once(client_for):
     assert worklist(client)["count"] == 0
     done = worklist(client, status="read")["results"][0]
     assert done["first_opened_at"] <= done["read_at"]
+    assert done["read_by"] == "radiologist-user"
     assert done["scored_at"] is None  # no model: never scored
 
 
