@@ -8,6 +8,21 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     sourcemap: true,
+    // Cornerstone3D (core, tools, the DICOM loader, vtk.js) is one chunk of about 3.6 MB that
+    // the reading page imports when it first opens a study: the worklist never waits for it.
+    chunkSizeWarningLimit: 4000,
+  },
+  // Cornerstone's DICOM image loader starts its decoders as module workers
+  // (`new Worker(new URL(...), {type: "module"})`), and the codecs they import are ES modules
+  // with WASM: workers must be bundled as ES modules too.
+  worker: {
+    format: "es",
+  },
+  optimizeDeps: {
+    // `npm run dev` only: pre-bundling the loader would break the worker URL above; its
+    // CommonJS dependency dicom-parser must be pre-bundled instead.
+    exclude: ["@cornerstonejs/dicom-image-loader"],
+    include: ["dicom-parser"],
   },
   server: {
     // `npm run dev`: Vite on :5173 hands API, DICOMweb and login requests to Django on :8000.

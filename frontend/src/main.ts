@@ -1,5 +1,6 @@
 import "./styles.css";
-import { mountArchiveBrowser } from "./pages/archive/archiveBrowser";
+import { getMe } from "./api/me";
+import { startRouter } from "./app/router";
 import { mountHeader } from "./pages/header";
 
 function byId(id: string): HTMLElement {
@@ -8,5 +9,12 @@ function byId(id: string): HTMLElement {
   return element;
 }
 
-mountHeader(byId("topbar"));
-mountArchiveBrowser(byId("app"));
+const header = mountHeader(byId("topbar"));
+// Which pages to offer depends on the roles; a failed /api/me (session ended) leaves none, and
+// the archive page, shown then, says how to sign in again.
+getMe()
+  .catch(() => null)
+  .then((me) => {
+    header.setUser(me);
+    startRouter(byId("app"), header, me ?? { username: "", roles: [] });
+  });

@@ -71,7 +71,8 @@ export const SHORTCUT_ACTIONS = [
   { id: "viewer.toolRoi", scope: "reading", label: "Tool: elliptical ROI", defaultKey: "o" },
 ] as const satisfies readonly ShortcutAction[];
 
-export type ShortcutId = (typeof SHORTCUT_ACTIONS)[number]["id"];
+export type RegisteredAction = (typeof SHORTCUT_ACTIONS)[number];
+export type ShortcutId = RegisteredAction["id"];
 export type ShortcutMap = Record<ShortcutId, string>;
 
 export function defaultShortcuts(): ShortcutMap {
@@ -79,7 +80,9 @@ export function defaultShortcuts(): ShortcutMap {
 }
 
 /** The key written for a keyboard event, in the form shortcuts use ("Shift+N", "a", "Enter"). */
-export function keyOf(event: Pick<KeyboardEvent, "key" | "ctrlKey" | "altKey" | "shiftKey" | "metaKey">): string {
+export function keyOf(
+  event: Pick<KeyboardEvent, "key" | "ctrlKey" | "altKey" | "shiftKey" | "metaKey">,
+): string {
   const prefix = `${event.ctrlKey || event.metaKey ? "Ctrl+" : ""}${event.altKey ? "Alt+" : ""}`;
   const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
   // Shift is part of printable characters already ("?", "A"); only letters keep it explicit.
@@ -88,13 +91,53 @@ export function keyOf(event: Pick<KeyboardEvent, "key" | "ctrlKey" | "altKey" | 
   return `${prefix}${shift}${key}`;
 }
 
-/** Normalise a written key so that "A", "a" and "shift+a" compare as the user means. */
+const MODIFIER_NAMES: Record<string, "Ctrl" | "Alt" | "Shift"> = {
+  ctrl: "Ctrl",
+  control: "Ctrl",
+  meta: "Ctrl",
+  cmd: "Ctrl",
+  alt: "Alt",
+  option: "Alt",
+  shift: "Shift",
+};
+const WRITTEN_KEY = /^((?:(?:ctrl|control|meta|cmd|alt|option|shift)\+)*)(.+)$/i;
+
+/**
+ * Normalise a written key so that "A", "a" and "shift+a" compare as the user means. The key
+ * itself may be "+" ("Ctrl++"); Meta counts as Ctrl, as keyOf() reads it.
+ */
 export function normaliseKey(written: string): string {
-  const parts = written.split("+");
-  const key = parts.pop() ?? "";
-  const mods = new Set(parts.map((p) => p.toLowerCase()));
+  const match = WRITTEN_KEY.exec(written);
+  if (!match) return written;
+  const [, prefix = "", key = ""] = match;
+  const mods = new Set(
+    prefix
+      .split("+")
+      .filter(Boolean)
+      .map((name) => MODIFIER_NAMES[name.toLowerCase()]),
+  );
   const base = key.length === 1 ? key.toLowerCase() : key;
-  return `${mods.has("ctrl") ? "Ctrl+" : ""}${mods.has("alt") ? "Alt+" : ""}${mods.has("shift") ? "Shift+" : ""}${base}`;
+  return `${mods.has("Ctrl") ? "Ctrl+" : ""}${mods.has("Alt") ? "Alt+" : ""}${mods.has("Shift") ? "Shift+" : ""}${base}`;
+}
+
+const KEY_LABELS: Record<string, string> = {
+  ArrowUp: "↑",
+  ArrowDown: "↓",
+  ArrowLeft: "←",
+  ArrowRight: "→",
+  Escape: "Esc",
+  " ": "Space",
+  PageUp: "Page Up",
+  PageDown: "Page Down",
+};
+
+/** A key as people read it on a keycap: "Shift+N", "↓", "Esc", "Space", "?". */
+export function keyLabel(written: string): string {
+  const normal = normaliseKey(written);
+  const match = WRITTEN_KEY.exec(normal);
+  const [, prefix = "", key = normal] = match ?? [];
+  const shown = KEY_LABELS[key] ?? (key.length === 1 && prefix.includes("Shift") ? key.toUpperCase() : key);
+  return `${prefix}${shown}`;
 }
 
 /** The action in `scope` bound to this event's key, if any. */
@@ -111,20 +154,33 @@ export function actionFor(
   return null;
 }
 
-/** Keys bound to two actions of one scope: the settings form refuses to save these. */
-export function conflicts(shortcuts: ShortcutMap): string[] {
-  const problems: string[] = [];
+/** Actions whose key is shared, per scope ("help" counts in both), as [key, actions] pairs. */
+function sharedKeys(shortcuts: ShortcutMap): [string, RegisteredAction[]][] {
+  const shared: [string, RegisteredAction[]][] = [];
   for (const scope of ["worklist", "reading"] as const) {
-    const seen = new Map<string, string>();
+    const byKey = new Map<string, RegisteredAction[]>();
     for (const action of SHORTCUT_ACTIONS) {
       if (action.scope !== scope && action.id !== "help") continue;
       const key = normaliseKey(shortcuts[action.id]);
-      const other = seen.get(key);
-      if (other) problems.push(`"${key}" is bound to both "${other}" and "${action.label}".`);
-      else seen.set(key, action.label);
+      byKey.set(key, [...(byKey.get(key) ?? []), action]);
     }
+    for (const entry of byKey) if (entry[1].length > 1) shared.push(entry);
   }
-  return problems;
+  return shared;
+}
+
+/** Keys bound to two actions of one scope: the settings form refuses to save these. */
+export function conflicts(shortcuts: ShortcutMap): string[] {
+  return sharedKeys(shortcuts).map(([key, actions]) => {
+    const labels = actions.map((action) => `"${action.label}"`);
+    const both = labels.length === 2 ? "both " : "";
+    return `"${keyLabel(key)}" is bound to ${both}${labels.slice(0, -1).join(", ")} and ${labels.at(-1) ?? ""}.`;
+  });
+}
+
+/** The actions involved in a conflict, to mark them in the settings form. */
+export function conflictingActions(shortcuts: ShortcutMap): Set<ShortcutId> {
+  return new Set(sharedKeys(shortcuts).flatMap(([, actions]) => actions.map((action) => action.id)));
 }
 
 /** True when the event comes from a text field, where keys type text instead of acting. */
@@ -140,11 +196,17 @@ interface Preferences {
 
 let loaded: Promise<ShortcutMap> | null = null;
 
-/** The user's shortcuts (their choices over the defaults), fetched once per page load. */
+/**
+ * The user's shortcuts (their choices over the defaults), fetched once per page load. When the
+ * preferences cannot be read the defaults apply, and the next call asks again.
+ */
 export function loadShortcuts(): Promise<ShortcutMap> {
   loaded ??= getJson<Preferences>("/api/me/preferences")
     .then((prefs) => mergeShortcuts(prefs.shortcuts))
-    .catch(() => defaultShortcuts());
+    .catch(() => {
+      loaded = null;
+      return defaultShortcuts();
+    });
   return loaded;
 }
 

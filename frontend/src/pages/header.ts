@@ -1,10 +1,28 @@
-/** The top bar: product name, the logged-in user and their roles, and sign out. */
+/** The top bar: product name, the sections the user's roles open, the user, and sign out. */
 
 import { readCookie } from "../api/http";
-import { getMe } from "../api/me";
+import type { Me } from "../api/me";
+import { canSeeWorklist } from "../app/roles";
+import type { Section } from "../app/routes";
 import { h } from "./dom";
 
-export function mountHeader(root: HTMLElement): void {
+export interface Header {
+  /** Show who is signed in and the tabs their roles open. */
+  setUser(me: Me | null): void;
+  /** Mark the current section's tab (aria-current="page"). */
+  setCurrent(section: Section | null): void;
+  /** Where the Worklist tab leads: the list as last seen, filters included. */
+  setWorklistHref(href: string): void;
+}
+
+const TABS: { section: Section; label: string; href: string; forWorklistRoles: boolean }[] = [
+  { section: "worklist", label: "Worklist", href: "/worklist", forWorklistRoles: true },
+  { section: "archive", label: "Archive", href: "/archive", forWorklistRoles: false },
+  { section: "dashboard", label: "Dashboard", href: "/dashboard", forWorklistRoles: true },
+  { section: "shortcuts", label: "Shortcuts", href: "/settings/shortcuts", forWorklistRoles: true },
+];
+
+export function mountHeader(root: HTMLElement): Header {
   const user = h("span", { class: "user-name" }, "…");
   const roles = h("span", { class: "user-roles" });
   const csrf = h("input", { type: "hidden", name: "csrfmiddlewaretoken" });
@@ -18,17 +36,35 @@ export function mountHeader(root: HTMLElement): void {
   logout.addEventListener("submit", () => {
     csrf.value = readCookie(document.cookie, "csrftoken");
   });
+  const links = new Map(
+    TABS.map((tab) => [tab.section, h("a", { href: tab.href, "data-section": tab.section }, tab.label)]),
+  );
+  const nav = h("nav", { class: "tabs", "aria-label": "Sections" });
   root.replaceChildren(
     h("a", { class: "brand", href: "/" }, "Imaging triage"),
-    h("nav", { class: "tabs", "aria-label": "Sections" }, h("a", { href: "/", "aria-current": "page" }, "Archive")),
+    nav,
     h("div", { class: "user", "data-testid": "current-user" }, user, roles, logout),
   );
-  getMe()
-    .then((me) => {
-      user.textContent = me.username;
-      roles.textContent = me.roles.join(", ");
-    })
-    .catch(() => {
-      user.textContent = "(unknown user)";
-    });
+
+  return {
+    setUser(me) {
+      user.textContent = me ? me.username : "(unknown user)";
+      roles.textContent = me ? me.roles.join(", ") : "";
+      const worklistRoles = canSeeWorklist(me?.roles ?? []);
+      nav.replaceChildren(
+        ...TABS.filter((tab) => worklistRoles || !tab.forWorklistRoles).flatMap(
+          (tab) => links.get(tab.section) ?? [],
+        ),
+      );
+    },
+    setCurrent(section) {
+      for (const [tab, link] of links) {
+        if (tab === section) link.setAttribute("aria-current", "page");
+        else link.removeAttribute("aria-current");
+      }
+    },
+    setWorklistHref(href) {
+      links.get("worklist")?.setAttribute("href", href);
+    },
+  };
 }

@@ -1,6 +1,7 @@
 /** The archive browser page: search studies, page through them, open one to see its series. */
 
 import { type StudySearch, type StudySummary, searchStudies } from "../../api/qido";
+import { showAlert } from "../alert";
 import { h } from "../dom";
 import { describeError } from "../messages";
 import { type BrowserState, pageLabel, stateFromQuery, stateToQuery } from "./searchState";
@@ -10,7 +11,8 @@ import { createStudyTable } from "./studyTable";
 
 export const PAGE_SIZE = 50;
 
-export function mountArchiveBrowser(root: HTMLElement): void {
+/** Mount the page into `root`; returns a function that unmounts it, abandoning open requests. */
+export function mountArchiveBrowser(root: HTMLElement): () => void {
   let state: BrowserState = stateFromQuery(window.location.search);
   let controller: AbortController | undefined;
 
@@ -54,16 +56,6 @@ export function mountArchiveBrowser(root: HTMLElement): void {
     series.element,
   );
 
-  const showError = (error: unknown): void => {
-    const message = describeError(error, "studies");
-    alert.replaceChildren(message.text);
-    if (message.signIn) {
-      const next = encodeURIComponent(window.location.pathname + window.location.search);
-      alert.append(" ", h("a", { href: `/accounts/login/?next=${next}` }, "Sign in"));
-    }
-    alert.hidden = false;
-  };
-
   async function load(nextState: BrowserState): Promise<void> {
     controller?.abort();
     controller = new AbortController();
@@ -92,7 +84,7 @@ export function mountArchiveBrowser(root: HTMLElement): void {
       position.textContent = "";
       status.textContent = "";
       previous.disabled = state.offset === 0;
-      showError(error);
+      showAlert(alert, describeError(error, "studies"));
     }
   }
 
@@ -103,4 +95,9 @@ export function mountArchiveBrowser(root: HTMLElement): void {
     void load({ ...state, offset: state.offset + PAGE_SIZE });
   });
   void load(state);
+  return () => {
+    controller?.abort();
+    series.close(false);
+    root.replaceChildren();
+  };
 }

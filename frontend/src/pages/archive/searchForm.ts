@@ -2,8 +2,7 @@
 
 import { EMPTY_SEARCH, type StudySearch } from "../../api/qido";
 import { h } from "../dom";
-
-const MODALITIES = ["CR", "CT", "DX", "MG", "MR", "NM", "OT", "PT", "RF", "SC", "SR", "US", "XA"];
+import { MODALITIES } from "../modalities";
 
 export interface SearchForm {
   element: HTMLFormElement;

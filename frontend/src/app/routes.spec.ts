@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+
+import { isAppPath, readingPath, routeFor, sectionOf } from "./routes";
+
+describe("routeFor", () => {
+  it("opens the worklist at / for those who may see it, else the archive", () => {
+    expect(routeFor("/", ["radiologist"])).toEqual({ page: "worklist" });
+    expect(routeFor("/", ["reviewer"])).toEqual({ page: "worklist" });
+    expect(routeFor("/", ["annotator"])).toEqual({ page: "archive" });
+    expect(routeFor("/", [])).toEqual({ page: "archive" });
+  });
+
+  it("knows every page, with or without a trailing slash", () => {
+    expect(routeFor("/worklist", [])).toEqual({ page: "worklist" });
+    expect(routeFor("/archive/", [])).toEqual({ page: "archive" });
+    expect(routeFor("/dashboard", [])).toEqual({ page: "dashboard" });
+    expect(routeFor("/settings/shortcuts", [])).toEqual({ page: "shortcuts" });
+    expect(routeFor("/nowhere", [])).toEqual({ page: "not-found" });
+  });
+
+  it("reads the study of a reading page", () => {
+    const uid = "1.2.826.0.1.3680043.8.498.1";
+    expect(routeFor(readingPath(uid), [])).toEqual({ page: "reading", studyUid: uid });
+    expect(routeFor("/read/%E0%A4%A", [])).toEqual({ page: "not-found" });
+  });
+
+  it("leaves server paths to the server", () => {
+    expect(isAppPath("/accounts/login/")).toBe(false);
+    expect(isAppPath("/api/worklist")).toBe(false);
+    expect(isAppPath("/read/1.2.3")).toBe(true);
+  });
+
+  it("marks reading as part of the worklist", () => {
+    expect(sectionOf({ page: "reading", studyUid: "1" })).toBe("worklist");
+    expect(sectionOf({ page: "not-found" })).toBeNull();
+  });
+});

@@ -1,0 +1,61 @@
+/** The browser routes: which page a path shows, and which header tab that page belongs to. */
+
+import { canSeeWorklist } from "./roles";
+
+export type Route =
+  | { page: "worklist" }
+  | { page: "archive" }
+  | { page: "dashboard" }
+  | { page: "shortcuts" }
+  | { page: "reading"; studyUid: string }
+  | { page: "not-found" };
+
+export type Section = "worklist" | "archive" | "dashboard" | "shortcuts";
+
+const FIXED: Record<string, Route> = {
+  "/worklist": { page: "worklist" },
+  "/archive": { page: "archive" },
+  "/dashboard": { page: "dashboard" },
+  "/settings/shortcuts": { page: "shortcuts" },
+};
+const READING = /^\/read\/([^/]+)\/?$/;
+
+/** The page for a path. "/" is the worklist for those who may see it, else the archive. */
+export function routeFor(pathname: string, roles: readonly string[]): Route {
+  if (pathname === "/") return canSeeWorklist(roles) ? { page: "worklist" } : { page: "archive" };
+  const fixed = FIXED[pathname.replace(/\/$/, "")];
+  if (fixed) return fixed;
+  const reading = READING.exec(pathname);
+  if (reading?.[1]) {
+    try {
+      return { page: "reading", studyUid: decodeURIComponent(reading[1]) };
+    } catch {
+      return { page: "not-found" };
+    }
+  }
+  return { page: "not-found" };
+}
+
+/** True for paths this single-page app draws itself (links to them need no page load). */
+export function isAppPath(pathname: string): boolean {
+  return routeFor(pathname, []).page !== "not-found";
+}
+
+export function readingPath(studyInstanceUid: string): string {
+  return `/read/${encodeURIComponent(studyInstanceUid)}`;
+}
+
+/** The header tab to mark for a route; reading a study belongs to the worklist. */
+export function sectionOf(route: Route): Section | null {
+  switch (route.page) {
+    case "worklist":
+    case "reading":
+      return "worklist";
+    case "archive":
+    case "dashboard":
+    case "shortcuts":
+      return route.page;
+    case "not-found":
+      return null;
+  }
+}

@@ -1,0 +1,47 @@
+/** What the reader can answer for a study, and what the page says once the read is stored. Pure. */
+
+import type { Read, Verdict } from "../api/reading";
+import type { AiResult } from "../api/worklist";
+import type { ShortcutId } from "../app/shortcuts";
+
+export interface ReadChoice {
+  verdict: Verdict;
+  action: Extract<ShortcutId, `read.${string}`>;
+  caption: string;
+}
+
+/**
+ * "AI right" / "AI wrong" when the model gave an answer to judge (its verdict is then required),
+ * a plain "Read" otherwise (a verdict is then refused).
+ */
+export function readChoices(ai: AiResult): ReadChoice[] {
+  if (ai.status === "positive" || ai.status === "negative") {
+    return [
+      { verdict: "ai_right", action: "read.aiRight", caption: "AI right" },
+      { verdict: "ai_wrong", action: "read.aiWrong", caption: "AI wrong" },
+    ];
+  }
+  return [{ verdict: null, action: "read.done", caption: "Read" }];
+}
+
+/** "Saved: pneumonia (your read)", or "Saved." when the read stored no label. */
+export function savedText(read: Read): string {
+  return read.label ? `Saved: ${read.label.value} (your read)` : "Saved.";
+}
+
+/** "Read by dr.jones on 2024-05-01 10:02: normal" (local time) for a study read before. */
+export function earlierReadText(read: Read): string {
+  const label = read.label ? `: ${read.label.value}` : "";
+  return `Read by ${read.reader} on ${localDateTime(read.read_at)}${label}`;
+}
+
+/** An ISO instant as "YYYY-MM-DD HH:MM" in this workstation's time zone. */
+export function localDateTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const two = (n: number) => String(n).padStart(2, "0");
+  return (
+    `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ` +
+    `${two(date.getHours())}:${two(date.getMinutes())}`
+  );
+}

@@ -1,0 +1,141 @@
+/**
+ * One Cornerstone stack viewport with its rendering engine and tool group: the mouse tools, the
+ * window presets, invert and reset. Created per viewer and destroyed with it.
+ */
+
+import { Enums, RenderingEngine, type Types } from "@cornerstonejs/core";
+import {
+  AngleTool,
+  EllipticalROITool,
+  Enums as ToolsEnums,
+  LengthTool,
+  PanTool,
+  StackScrollTool,
+  ToolGroupManager,
+  WindowLevelTool,
+  ZoomTool,
+  utilities as toolsUtilities,
+} from "@cornerstonejs/tools";
+
+import { type WindowLevel, voiRangeOf, windowLevelOf } from "./windowing";
+
+const { MouseBindings } = ToolsEnums;
+
+/** The tools the left mouse button can take, by the name the toolbar and shortcuts use. */
+const PRIMARY_TOOLS = {
+  windowLevel: WindowLevelTool.toolName,
+  pan: PanTool.toolName,
+  zoom: ZoomTool.toolName,
+  length: LengthTool.toolName,
+  angle: AngleTool.toolName,
+  roi: EllipticalROITool.toolName,
+} as const;
+
+export type PrimaryTool = keyof typeof PRIMARY_TOOLS;
+
+let nextId = 0;
+
+export class StackDisplay {
+  readonly viewport: Types.IStackViewport;
+  private readonly engine: RenderingEngine;
+  private readonly toolGroupId: string;
+  private primary: PrimaryTool = "windowLevel";
+  /**
+   * Whether the reader inverted the image. Not the viewport's own `invert`: Cornerstone inverts
+   * MONOCHROME1 images (radiographs stored white-is-low) just to show them the right way round.
+   */
+  private invertedByReader = false;
+
+  constructor(element: HTMLDivElement) {
+    const id = `reading-${++nextId}`;
+    this.engine = new RenderingEngine(`${id}-engine`);
+    this.engine.enableElement({
+      viewportId: `${id}-viewport`,
+      type: Enums.ViewportType.STACK,
+      element,
+      defaultOptions: { background: [0, 0, 0] },
+    });
+    this.viewport = this.engine.getViewport<Types.IStackViewport>(`${id}-viewport`);
+    this.toolGroupId = `${id}-tools`;
+    this.setUpTools();
+  }
+
+  private setUpTools(): void {
+    const group = ToolGroupManager.createToolGroup(this.toolGroupId);
+    if (!group) throw new Error(`Tool group ${this.toolGroupId} exists already`);
+    for (const toolName of [...Object.values(PRIMARY_TOOLS), StackScrollTool.toolName]) {
+      group.addTool(toolName);
+    }
+    group.addViewport(this.viewport.id, this.engine.id);
+    // Left drag: the chosen tool (window/level first); middle: pan; right: zoom; wheel: scroll.
+    group.setToolActive(WindowLevelTool.toolName, { bindings: [{ mouseButton: MouseBindings.Primary }] });
+    group.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
+    group.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
+    group.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
+    // Measurements stay visible and editable whichever tool is on the left button.
+    for (const tool of [LengthTool, AngleTool, EllipticalROITool]) group.setToolPassive(tool.toolName);
+  }
+
+  selectTool(tool: PrimaryTool): void {
+    const group = ToolGroupManager.getToolGroup(this.toolGroupId);
+    if (!group || tool === this.primary) return;
+    // Passive keeps the tool's other buttons (pan on the middle one) and its annotations editable.
+    group.setToolPassive(PRIMARY_TOOLS[this.primary]);
+    group.setToolActive(PRIMARY_TOOLS[tool], { bindings: [{ mouseButton: MouseBindings.Primary }] });
+    this.primary = tool;
+  }
+
+  /** Show a stack and keep decoding the rest of it in the background, nearest images first. */
+  async showStack(imageIds: string[], index = 0): Promise<void> {
+    toolsUtilities.stackPrefetch.disable(this.viewport.element);
+    this.invertedByReader = false;
+    await this.viewport.setStack(imageIds, index);
+    this.viewport.render();
+    toolsUtilities.stackPrefetch.enable(this.viewport.element);
+  }
+
+  setWindow(window: WindowLevel): void {
+    this.viewport.setProperties({ voiRange: voiRangeOf(window) });
+    this.viewport.render();
+  }
+
+  get window(): WindowLevel | undefined {
+    const range = this.viewport.getProperties().voiRange;
+    return range ? windowLevelOf(range) : undefined;
+  }
+
+  get inverted(): boolean {
+    return this.invertedByReader;
+  }
+
+  toggleInvert(): void {
+    this.invertedByReader = !this.invertedByReader;
+    this.viewport.setProperties({ invert: !this.viewport.getProperties().invert });
+    this.viewport.render();
+  }
+
+  /** Back to the image as first shown: camera, window and inversion. */
+  reset(): void {
+    this.invertedByReader = false;
+    this.viewport.resetCamera();
+    this.viewport.resetProperties();
+    this.viewport.render();
+  }
+
+  /** Step through the stack, stopping at either end. */
+  step(delta: 1 | -1): void {
+    const last = this.viewport.getImageIds().length - 1;
+    const target = Math.min(last, Math.max(0, this.viewport.getCurrentImageIdIndex() + delta));
+    if (target !== this.viewport.getCurrentImageIdIndex()) void this.viewport.setImageIdIndex(target);
+  }
+
+  resize(): void {
+    this.engine.resize(true, true);
+  }
+
+  destroy(): void {
+    toolsUtilities.stackPrefetch.disable(this.viewport.element);
+    ToolGroupManager.destroyToolGroup(this.toolGroupId);
+    this.engine.destroy();
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The viewer's toolbar: one button per viewer action (its title names the action and its key,
+ * as the reader set it), and the heatmap's switch and opacity slider.
+ */
+
+import { SHORTCUT_ACTIONS, type ShortcutId, type ShortcutMap } from "../app/shortcuts";
+import { h } from "../pages/dom";
+import type { ViewerAction } from "./actions";
+import type { HeatmapState } from "./heatmapOverlay";
+import type { PrimaryTool } from "./stackDisplay";
+
+/** The tool each tool-selecting action puts on the left mouse button. */
+const TOOL_ACTIONS: Partial<Record<ViewerAction, PrimaryTool>> = {
+  "viewer.toolWindowLevel": "windowLevel",
+  "viewer.toolPan": "pan",
+  "viewer.toolZoom": "zoom",
+  "viewer.toolLength": "length",
+  "viewer.toolAngle": "angle",
+  "viewer.toolRoi": "roi",
+};
+
+/** The tool an action puts on the left mouse button, if it is a tool-selecting action. */
+export function toolOf(action: ViewerAction): PrimaryTool | undefined {
+  return TOOL_ACTIONS[action];
+}
+
+/** Toolbar groups, each button with its short caption. */
+const GROUPS: readonly { label: string; buttons: readonly [ViewerAction, string][] }[] = [
+  {
+    label: "Mouse tool",
+    buttons: [
+      ["viewer.toolWindowLevel", "W/L"],
+      ["viewer.toolPan", "Pan"],
+      ["viewer.toolZoom", "Zoom"],
+      ["viewer.toolLength", "Length"],
+      ["viewer.toolAngle", "Angle"],
+      ["viewer.toolRoi", "Ellipse"],
+    ],
+  },
+  {
+    label: "Window",
+    buttons: [
+      ["viewer.presetLung", "Lung"],
+      ["viewer.presetMediastinum", "Mediast."],
+      ["viewer.presetBone", "Bone"],
+      ["viewer.presetBrain", "Brain"],
+      ["viewer.invert", "Invert"],
+      ["viewer.reset", "Reset"],
+    ],
+  },
+  {
+    label: "Navigate",
+    buttons: [
+      ["viewer.previousImage", "◀ Image"],
+      ["viewer.nextImage", "Image ▶"],
+      ["viewer.previousSeries", "◀ Series"],
+      ["viewer.nextSeries", "Series ▶"],
+    ],
+  },
+];
+
+export interface ToolbarHandlers {
+  perform(action: ViewerAction): void;
+  setHeatmapVisible(visible: boolean): void;
+  setHeatmapOpacity(opacity: number): void;
+}
+
+const LABELS = new Map<string, string>(SHORTCUT_ACTIONS.map((action) => [action.id, action.label]));
+
+function titleOf(action: ShortcutId, shortcuts: ShortcutMap): string {
+  return `${LABELS.get(action) ?? action} (${shortcuts[action]})`;
+}
+
+export class Toolbar {
+  readonly element: HTMLElement;
+  private readonly buttons = new Map<ViewerAction, HTMLButtonElement>();
+  private readonly heatmapSwitch: HTMLInputElement;
+  private readonly heatmapOpacity: HTMLInputElement;
+  private readonly heatmapNote: HTMLElement;
+
+  constructor(shortcuts: ShortcutMap, handlers: ToolbarHandlers) {
+    const groups = GROUPS.map((group) =>
+      h(
+        "div",
+        { class: "viewer-toolgroup", role: "group", "aria-label": group.label },
+        ...group.buttons.map(([action, caption]) => {
+          const button = h(
+            "button",
+            {
+              type: "button",
+              class: "button-quiet",
+              title: titleOf(action, shortcuts),
+              "aria-keyshortcuts": shortcuts[action],
+              "data-action": action,
+            },
+            caption,
+          );
+          button.addEventListener("click", () => handlers.perform(action));
+          this.buttons.set(action, button);
+          return button;
+        }),
+      ),
+    );
+
+    this.heatmapSwitch = h("input", { type: "checkbox", "aria-keyshortcuts": shortcuts["viewer.heatmap"] });
+    this.heatmapSwitch.addEventListener("change", () =>
+      handlers.setHeatmapVisible(this.heatmapSwitch.checked),
+    );
+    this.heatmapOpacity = h("input", {
+      type: "range",
+      min: 10,
+      max: 100,
+      step: 10,
+      "aria-label": "Heatmap opacity",
+      title: `Heatmap opacity (${shortcuts["viewer.heatmapLess"]} ${shortcuts["viewer.heatmapMore"]})`,
+    });
+    this.heatmapOpacity.addEventListener("input", () =>
+      handlers.setHeatmapOpacity(Number(this.heatmapOpacity.value) / 100),
+    );
+    this.heatmapNote = h("span", { class: "viewer-heatmap-note" });
+    const heatmap = h(
+      "div",
+      { class: "viewer-toolgroup viewer-heatmap", role: "group", "aria-label": "AI heatmap" },
+      h("label", { title: titleOf("viewer.heatmap", shortcuts) }, this.heatmapSwitch, " Heatmap"),
+      this.heatmapOpacity,
+      this.heatmapNote,
+    );
+    // After a click, focus goes back to the page: a focused checkbox or slider counts as typing
+    // and would swallow the reading shortcuts. Keyboard users keep focus where they put it.
+    heatmap.addEventListener("pointerup", () =>
+      window.setTimeout(() => {
+        const focused = document.activeElement;
+        if (focused instanceof HTMLElement && heatmap.contains(focused)) focused.blur();
+      }),
+    );
+    this.element = h(
+      "div",
+      { class: "viewer-toolbar", role: "toolbar", "aria-label": "Viewer tools" },
+      ...groups,
+      heatmap,
+    );
+  }
+
+  showTool(tool: PrimaryTool): void {
+    for (const [action, button] of this.buttons) {
+      const actionTool = toolOf(action);
+      if (actionTool) button.setAttribute("aria-pressed", String(actionTool === tool));
+    }
+  }
+
+  showInverted(inverted: boolean): void {
+    this.buttons.get("viewer.invert")?.setAttribute("aria-pressed", String(inverted));
+  }
+
+  /** The switch is the reader's choice and stays usable; the note says when an image has none. */
+  showHeatmap(state: HeatmapState): void {
+    this.heatmapSwitch.checked = state.visible;
+    this.heatmapOpacity.value = String(Math.round(state.opacity * 100));
+    this.heatmapNote.textContent = state.available ? "" : "none for this image";
+  }
+}

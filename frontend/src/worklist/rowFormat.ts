@@ -1,0 +1,99 @@
+/**
+ * What a worklist row says in words: waiting time that ticks, due/overdue, the AI flag, the
+ * claim. Pure functions of a row and a clock, so they tick without asking the server again.
+ */
+
+import type { AiResult, WorklistRow } from "../api/worklist";
+
+/** "45 s", "12 min", "1 h 05 min", "2 d 3 h": dense, and exact enough to compare rows at a glance. */
+export function formatDuration(seconds: number): string {
+  const whole = Math.max(0, Math.floor(seconds));
+  if (whole < 60) return `${whole} s`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ${String(minutes % 60).padStart(2, "0")} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+/**
+ * The server's clock minus this browser's, from a page fetched at `fetchedAtMs`: a waiting row
+ * says how long it has waited at the server's now. Due times are then compared with the server's
+ * clock, not a workstation clock that may be minutes off.
+ */
+export function serverClockOffsetMs(rows: readonly WorklistRow[], fetchedAtMs: number): number {
+  const waiting = rows.find((row) => row.status === "waiting");
+  if (!waiting) return 0;
+  const serverNow = Date.parse(waiting.received_at) + waiting.waiting_seconds * 1000;
+  return Number.isFinite(serverNow) ? serverNow - fetchedAtMs : 0;
+}
+
+/** Seconds the study has waited at `nowMs`; a read study's wait stopped at its read. */
+export function waitingSecondsAt(row: WorklistRow, fetchedAtMs: number, nowMs: number): number {
+  if (row.status !== "waiting") return row.waiting_seconds;
+  return row.waiting_seconds + Math.max(0, nowMs - fetchedAtMs) / 1000;
+}
+
+export interface DueText {
+  text: string;
+  overdue: boolean;
+}
+
+/** "due in 12 min" / "overdue 5 min" at the server's `serverNowMs`; read studies say so. */
+export function dueText(row: WorklistRow, serverNowMs: number): DueText {
+  if (row.status === "read") return { text: "read", overdue: false };
+  const left = (Date.parse(row.due_at) - serverNowMs) / 1000;
+  if (!Number.isFinite(left)) return { text: "", overdue: row.overdue };
+  return left >= 0
+    ? { text: `due in ${formatDuration(left)}`, overdue: false }
+    : { text: `overdue ${formatDuration(-left)}`, overdue: true };
+}
+
+export type AiTone = "flagged" | "clear" | "pending" | "muted" | "failed";
+
+export interface AiFlag {
+  text: string;
+  tone: AiTone;
+  /** The longer explanation for the tooltip and the details panel. */
+  title: string;
+}
+
+export function formatProbability(probability: number | null): string {
+  return probability === null ? "" : probability.toFixed(2);
+}
+
+/** "flagged 0.93", "negative 0.12", "pending", "n/a", "failed", "off". */
+export function aiFlag(ai: AiResult): AiFlag {
+  const probability = formatProbability(ai.probability);
+  const model = ai.model ? ` by ${ai.model}` : "";
+  const threshold = ai.threshold === null ? "" : ` (threshold ${ai.threshold.toFixed(2)})`;
+  switch (ai.status) {
+    case "positive":
+      return {
+        text: `flagged ${probability}`.trim(),
+        tone: "flagged",
+        title: `Flagged ${ai.label ?? ""}${model}: probability ${probability}${threshold}`,
+      };
+    case "negative":
+      return {
+        text: `negative ${probability}`.trim(),
+        tone: "clear",
+        title: `Not flagged${model}: probability ${probability}${threshold}`,
+      };
+    case "pending":
+      return { text: "pending", tone: "pending", title: ai.note || "The AI score is being computed." };
+    case "not_applicable":
+      return { text: "n/a", tone: "muted", title: ai.note || "The model does not apply to this study." };
+    case "failed":
+      return { text: "failed", tone: "failed", title: ai.note || "Scoring failed." };
+    case "off":
+      return { text: "off", tone: "muted", title: ai.note || "No active model." };
+  }
+}
+
+/** "you", "dr.smith reading", "" (nobody) — who holds the study right now. */
+export function claimText(row: WorklistRow): string {
+  if (row.status === "read") return "read";
+  if (!row.claim) return "";
+  return row.claim.mine ? "you" : `${row.claim.by} reading`;
+}
