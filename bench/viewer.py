@@ -127,7 +127,9 @@ def load_studies() -> dict[str, str]:
     dx = []
     for image in pneumonia_images(npz_path=SHARED.parent / PNEUMONIA_NPZ, count=2):
         buffer = io.BytesIO()
-        pydicom.dcmwrite(buffer, dx_dataset(image, today=timezone.now().date()))
+        pydicom.dcmwrite(
+            buffer, dx_dataset(image, today=timezone.now().date()), enforce_file_format=True
+        )
         dx.append(buffer.getvalue())
     # Received times set the worklist order: the two DX studies first (A then B), for `n`.
     return {

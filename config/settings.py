@@ -101,6 +101,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # its own, so persistent per-thread connections (CONN_MAX_AGE) would pile up to
     # PostgreSQL's limit; the pool hands each request a connection and takes it back.
     DATABASES["default"]["OPTIONS"] = {
+        # Server-side parameters let psycopg prepare repeated queries (after 5 runs on a pooled
+        # connection): the worklist's seven-table join costs more to plan than to run.
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        # Short queries only: starting parallel workers to sort a few thousand rows costs more
+        # than it saves, and under load they compete with the requests themselves.
+        "options": "-c max_parallel_workers_per_gather=0",
         "pool": {
             "min_size": env_int("DATABASE_POOL_MIN", 1),
             "max_size": env_int("DATABASE_POOL_MAX", 8),

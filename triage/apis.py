@@ -26,6 +26,7 @@ from triage.selectors import (
     WorklistFilters,
     study_findings,
     study_measurements,
+    worklist_count,
     worklist_entry_get,
     worklist_list,
     worklist_ordering,
@@ -148,7 +149,7 @@ class WorklistListApi(APIView):
         return Response(
             {
                 "now": timezone.now(),  # the server's clock, for waiting times shown live
-                "count": entries.count(),
+                "count": worklist_count(filters=filters),
                 "offset": p["offset"],
                 "limit": p["limit"],
                 "ordering": {"mode": ordering.mode, "message": ordering.message},

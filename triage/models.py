@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 
 from archive.models import Instance, Study
 from ml.models import ModelVersion
@@ -115,6 +116,8 @@ class WorklistEntry(models.Model):
 
     ai_status = models.CharField(max_length=16, choices=AiStatus.choices)
     ai_note = models.CharField(max_length=256, blank=True)
+    # The scoring's calibrated probability, copied here so the list sorts by it with an index.
+    ai_probability = models.FloatField(null=True, blank=True)
     scoring = models.ForeignKey(
         StudyScoring, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -137,6 +140,24 @@ class WorklistEntry(models.Model):
             models.Index(fields=["status", "due_at", "id"], name="worklist_status_due_idx"),
             models.Index(fields=["status", "fifo_due_at", "id"], name="worklist_status_fifo_idx"),
             models.Index(fields=["status", "received_at"], name="worklist_status_received_idx"),
+            models.Index(fields=["received_at", "id"], name="worklist_received_idx"),
+            # Filtered views ("AI flagged", "STAT") in priority order, and their counts.
+            models.Index(
+                fields=["status", "ai_status", "due_at", "id"], name="worklist_ai_due_idx"
+            ),
+            models.Index(
+                fields=["status", "clinical_priority", "due_at", "id"],
+                name="worklist_class_due_idx",
+            ),
+            models.Index(
+                F("status"),
+                F("ai_probability").desc(nulls_last=True),
+                F("id"),
+                name="worklist_status_prob_idx",
+            ),
+            models.Index(
+                F("ai_probability").desc(nulls_last=True), F("id"), name="worklist_prob_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import F, Max, Q, QuerySet
+from django.utils import timezone
 
-from archive.models import Study
+from archive.models import Patient, Study
 from ml.selectors import model_version_active
-from triage.models import ImageFinding, Measurement, StudyScoring, WorklistEntry
+from triage.models import (
+    ImageFinding,
+    Measurement,
+    StudyScoring,
+    WorklistEntry,
+    WorklistEvent,
+)
 from triage.services.worklist import TRIAGE_TASK
 
 
@@ -39,8 +48,8 @@ def worklist_ordering() -> Ordering:
 SORTS = {
     "received": ("received_at", "id"),
     "-received": ("-received_at", "-id"),
-    "probability": ("scoring__urgency", "id"),
-    "-probability": (F("scoring__urgency").desc(nulls_last=True), "id"),
+    "probability": (F("ai_probability").asc(nulls_last=True), "id"),
+    "-probability": (F("ai_probability").desc(nulls_last=True), "id"),
     "study_date": ("study__study_date", "id"),
     "-study_date": (F("study__study_date").desc(nulls_last=True), "-id"),
     "modality": ("modality", "id"),
@@ -126,20 +135,56 @@ def _filtered(
         entries = entries.filter(ai_status=filters.ai_status)
     if filters.clinical_priority:
         entries = entries.filter(clinical_priority=filters.clinical_priority.upper())
+    # Whole local days as a range of instants, so the received_at indexes serve it.
     if filters.received_from:
-        entries = entries.filter(received_at__date__gte=filters.received_from)
+        entries = entries.filter(received_at__gte=_day_start(filters.received_from))
     if filters.received_to:
-        entries = entries.filter(received_at__date__lte=filters.received_to)
-    if filters.search:
-        term = filters.search.strip()
         entries = entries.filter(
-            # Names match from their start (family name first, as DICOM writes them), which an
-            # index serves; a contains-match would scan every patient.
-            Q(study__patient__patient_name_search__startswith=term.upper())
-            | Q(study__patient__patient_id=term)
-            | Q(study__accession_number=term)
+            received_at__lt=_day_start(filters.received_to + dt.timedelta(days=1))
         )
+    if filters.search:
+        entries = entries.filter(study_id__in=_study_ids_matching(filters.search.strip()))
     return entries
+
+
+# A count can go stale without a change event only when studies are deleted from the archive.
+COUNT_CACHE_SECONDS = 10
+
+
+def worklist_count(*, filters: WorklistFilters) -> int:
+    """How many entries match `filters`, cached until the worklist next changes.
+
+    Every change writes a WorklistEvent, so the newest event id versions the cache: 32 readers
+    re-reading the list after a change cost one count, not 32 (a count over 50,000 waiting
+    studies is the single most expensive part of a page).
+    """
+    version = WorklistEvent.objects.aggregate(last=Max("id"))["last"] or 0
+    digest = hashlib.sha256(repr((filters, version)).encode()).hexdigest()
+    key = f"worklist-count:{digest}"
+    count = cache.get(key)
+    if count is None:
+        count = _filtered(WorklistEntry.objects.all(), filters).count()
+        cache.set(key, count, COUNT_CACHE_SECONDS)
+    return count
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _study_ids_matching(term: str) -> list[int]:
+    """Studies whose patient's name starts with `term` (family name first, as DICOM writes
+    names) or whose patient ID or accession number is `term`.
+
+    Looked up first, each by its own index, and handed to the list query as ids: as a subquery
+    PostgreSQL walked every waiting entry in priority order testing each one.
+    """
+    patients = Patient.objects.filter(
+        Q(patient_name_search__startswith=term.upper()) | Q(patient_id=term)
+    ).values("pk")
+    by_patient = Study.objects.filter(patient__in=patients).values_list("pk", flat=True)
+    by_accession = Study.objects.filter(accession_number=term).values_list("pk", flat=True)
+    return sorted({*by_patient, *by_accession})
 
 
 def worklist_entry_get(*, study_instance_uid: str) -> WorklistEntry | None:
