@@ -202,7 +202,7 @@ def load_rows(studies: int, seed: int = 7) -> None:
                 fifo_reasons=fifo.reasons,
                 ai_status=("positive" if positive else "negative") if scored else "not_applicable",
                 ai_note="bench",
-                ai_probability=urgency,
+                ai_sort_key=urgency if urgency is not None else -1.0,
             )
         )
     StudyScoring.objects.bulk_create(scorings, batch_size=5000)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F
 
 from archive.models import Instance, Study
 from ml.models import ModelVersion
@@ -116,8 +115,9 @@ class WorklistEntry(models.Model):
 
     ai_status = models.CharField(max_length=16, choices=AiStatus.choices)
     ai_note = models.CharField(max_length=256, blank=True)
-    # The scoring's calibrated probability, copied here so the list sorts by it with an index.
-    ai_probability = models.FloatField(null=True, blank=True)
+    # The scoring's calibrated probability, or -1 without one (lowest): copied here so the list
+    # sorts by AI result with an index (a plain column: SQLite indexes cannot say NULLS LAST).
+    ai_sort_key = models.FloatField(default=-1.0)
     scoring = models.ForeignKey(
         StudyScoring, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -149,15 +149,8 @@ class WorklistEntry(models.Model):
                 fields=["status", "clinical_priority", "due_at", "id"],
                 name="worklist_class_due_idx",
             ),
-            models.Index(
-                F("status"),
-                F("ai_probability").desc(nulls_last=True),
-                F("id"),
-                name="worklist_status_prob_idx",
-            ),
-            models.Index(
-                F("ai_probability").desc(nulls_last=True), F("id"), name="worklist_prob_idx"
-            ),
+            models.Index(fields=["status", "-ai_sort_key", "id"], name="worklist_status_prob_idx"),
+            models.Index(fields=["-ai_sort_key", "id"], name="worklist_prob_idx"),
         ]
 
     def __str__(self) -> str:

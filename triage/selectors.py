@@ -48,8 +48,8 @@ def worklist_ordering() -> Ordering:
 SORTS = {
     "received": ("received_at", "id"),
     "-received": ("-received_at", "-id"),
-    "probability": (F("ai_probability").asc(nulls_last=True), "id"),
-    "-probability": (F("ai_probability").desc(nulls_last=True), "id"),
+    "probability": ("ai_sort_key", "-id"),
+    "-probability": ("-ai_sort_key", "id"),
     "study_date": ("study__study_date", "id"),
     "-study_date": (F("study__study_date").desc(nulls_last=True), "-id"),
     "modality": ("modality", "id"),

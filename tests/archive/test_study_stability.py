@@ -33,10 +33,11 @@ def announcements():
 
 
 def stable_study(pk: int) -> Study:
-    """The study once the worker (another process) has marked it stable."""
+    """The study once the worker (another process) has marked it stable and finished what that
+    starts (its worklist place), so the test's end does not race the worker's transaction."""
     return wait_until(
-        lambda: Study.objects.filter(pk=pk, status="stable").first(),
-        what="the study becoming stable",
+        lambda: Study.objects.filter(pk=pk, status="stable", worklist_entry__isnull=False).first(),
+        what="the study becoming stable and placed on the worklist",
         timeout=30,
         interval=0.05,
     )

@@ -275,3 +275,18 @@ def test_turnaround_by_priority_and_ai_result(client_for):
     assert groups["ASAP"]["count"] == 0 and groups["ASAP"]["wait"]["median"] is None
     assert {g["key"]: g["count"] for g in summary["by_ai"]}["off"] == 2
     assert client_for("annotator").get("/api/turnaround").status_code == 403
+
+
+def test_sorting_by_ai_probability_puts_unscored_studies_last(active_model, client_for):
+    scored = [score_now(waiting_study(n)) for n in range(3)]
+    unscored = waiting_study(3)  # queued for the model, no result yet
+    client = client_for("radiologist")
+
+    rows = client.get("/api/worklist", {"sort": "-probability"}).json()["results"]
+
+    probabilities = [row["ai"]["probability"] for row in rows[:3]]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert {row["study_instance_uid"] for row in rows[:3]} == {
+        study.study_instance_uid for study in scored
+    }
+    assert rows[3]["study_instance_uid"] == unscored.study_instance_uid

@@ -87,7 +87,7 @@ def worklist_entry_place(*, study_id: int) -> WorklistEntry:
         "fifo_reasons": fifo.reasons,
         "ai_status": ai.status,
         "ai_note": ai.note[:256],
-        "ai_probability": ai.urgency,
+        "ai_sort_key": ai.urgency if ai.urgency is not None else -1.0,
         "scoring": ai.scoring,
     }
     if ai.scoring is not None and ai.scoring.finished_at is not None:
