@@ -25,7 +25,6 @@ import argparse
 import copy
 import datetime as dt
 import io
-import os
 import statistics
 import subprocess
 import sys
@@ -33,9 +32,9 @@ import time
 from pathlib import Path
 
 import pydicom
-import requests
 from pydicom.uid import generate_uid
 
+from bench.asgi_product import AsgiProduct
 from bench.readme_blocks import block_replace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,8 +42,7 @@ WORK = ROOT / "bench" / ".work" / "viewer"
 SHARED = ROOT.parent / "shared" / "data" / "dicom"
 CT_SLICE = SHARED / "ct" / "wg04_ct1_chest" / "CT1_UNC.dcm"
 CR_LARGE = SHARED / "cr_dx" / "wg04_RG1_chest_CR_uncompressed.dcm"
-PG_DB = "bench_viewer"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
+PRODUCT = AsgiProduct(database="bench_viewer", work=WORK)
 USER, PASSWORD = "bench-reader", "bench-password"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -52,31 +50,6 @@ CHROMIUM_ARGS = [
     "--enable-unsafe-swiftshader",
     "--disable-background-networking",
 ]
-
-
-def product_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DEBUG")}
-    env.update(
-        DATABASE_URL=DATABASE_URL,
-        VAR_DIR=str(WORK / "var"),
-        LOG_LEVEL="WARNING",
-        WHITENOISE_USE_FINDERS="1",
-    )
-    return env
-
-
-def manage(*args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=product_env(), check=True)
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        db.execute(f"CREATE DATABASE {PG_DB}")
-    manage("migrate", "--noinput", "-v0")
-    manage("create_user", USER, "--role", "radiologist", "--password", PASSWORD)
 
 
 def ct_series(slices: int) -> list[bytes]:
@@ -101,11 +74,7 @@ def ct_series(slices: int) -> list[bytes]:
 
 def load_studies() -> dict[str, str]:
     """Store the studies and put them on the worklist; returns name -> StudyInstanceUID."""
-    os.environ.update(product_env())
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
+    PRODUCT.django_setup()
     from django.utils import timezone
 
     from archive.models import Study
@@ -146,19 +115,7 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     from tests.frontend import ensure_frontend_built
 
     ensure_frontend_built()
-    args = [sys.executable, "-m", "gunicorn", "config.asgi", "-b", f"127.0.0.1:{port}"]
-    args += ["-k", "uvicorn_worker.UvicornWorker", "-w", "3", "--timeout", "120"]
-    log = (WORK / "gunicorn.log").open("wb")
-    proc = subprocess.Popen(args, cwd=ROOT, env=product_env(), stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
-            return proc
-        except requests.RequestException:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("gunicorn did not answer; see bench/.work/viewer/gunicorn.log")
+    return PRODUCT.start(port, workers=3)
 
 
 def sign_in(page, base: str) -> None:
@@ -345,7 +302,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8794)
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    recreate_database()
+    PRODUCT.recreate(user=USER, password=PASSWORD)
     uids = load_studies()
     server = start_server(args.port)
     try:

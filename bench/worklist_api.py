@@ -27,10 +27,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,13 +36,13 @@ from pathlib import Path
 
 import requests
 
+from bench.asgi_product import AsgiProduct
 from bench.readme_blocks import block_replace
 from bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work" / "worklist_api"
-PG_DB = "bench_worklist"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
+PRODUCT = AsgiProduct(database="bench_worklist", work=WORK)
 USER, PASSWORD = "bench-reader", "bench-password"
 
 SURNAMES = ["GARCIA", "SMITH", "NGUYEN", "MULLER", "ROSSI", "KOWALSKI", "SATO", "OKAFOR"]
@@ -64,33 +62,9 @@ QUERIES = {
 }
 
 
-def product_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DEBUG")}
-    env.update(DATABASE_URL=DATABASE_URL, VAR_DIR=str(WORK / "var"), LOG_LEVEL="WARNING")
-    return env
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        db.execute(f"CREATE DATABASE {PG_DB}")
-    manage("migrate", "--noinput", "-v0")
-    manage("create_user", USER, "--role", "radiologist", "--password", PASSWORD)
-
-
-def manage(*args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=product_env(), check=True)
-
-
 def load_rows(studies: int, seed: int = 7) -> None:
     """Bulk-insert patients, studies, scorings and worklist entries (in this process)."""
-    os.environ.update(product_env())
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
+    PRODUCT.django_setup()
     from django.db import connection
     from django.utils import timezone
 
@@ -213,25 +187,6 @@ def load_rows(studies: int, seed: int = 7) -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
-    args = [sys.executable, "-m", "gunicorn", "config.asgi", "-b", f"127.0.0.1:{port}"]
-    args += ["-k", "uvicorn_worker.UvicornWorker", "-w", str(workers), "--timeout", "120"]
-    # Readers pause up to several seconds between requests; keep their connections open, as a
-    # proxy in front of the product would.
-    args += ["--keep-alive", "75"]
-    log = (WORK / "gunicorn.log").open("wb")
-    proc = subprocess.Popen(args, cwd=ROOT, env=product_env(), stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
-            return proc
-        except requests.RequestException:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("gunicorn did not answer; see bench/.work/worklist_api/gunicorn.log")
-
-
 def session_cookie(base: str) -> str:
     session = requests.Session()
     session.get(f"{base}/accounts/login/", timeout=10)
@@ -304,7 +259,7 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     if not args.reuse:
         started = time.monotonic()
-        recreate_database()
+        PRODUCT.recreate(user=USER, password=PASSWORD)
         load_rows(args.studies)
         print(f"loaded {args.studies} studies in {time.monotonic() - started:.0f} s")
     today = dt.date.today()
@@ -313,7 +268,9 @@ def main() -> None:
         for name, path in QUERIES.items()
     }
     base = f"http://127.0.0.1:{args.port}"
-    server = start_server(args.port, args.workers)
+    # Readers pause up to several seconds between requests; keep their connections open, as a
+    # proxy in front of the product would.
+    server = PRODUCT.start(args.port, workers=args.workers, extra=["--keep-alive", "75"])
     try:
         cookie = session_cookie(base)
         for path in paths.values():  # every query answers 200 before it is timed
