@@ -97,11 +97,17 @@ def _entry_url_prefix() -> str:
     return reverse("worklist-entry", args=["0"]).removesuffix("0")
 
 
-def _reader_name(entry: WorklistEntry) -> str | None:
+def _read_of(entry: WorklistEntry) -> StudyRead | None:
+    """The entry's read, if any (the selectors load it with the entry)."""
     try:
-        return entry.read.reader.get_username()
+        return entry.read
     except StudyRead.DoesNotExist:
         return None
+
+
+def _reader_name(entry: WorklistEntry) -> str | None:
+    read = _read_of(entry)
+    return read.reader.get_username() if read else None
 
 
 def _label(positive: bool | None) -> str | None:
@@ -168,8 +174,8 @@ class WorklistEntryDetailApi(APIView):
         data = entry_data(entry, worklist_ordering(), request.user)
         scoring = entry.scoring
         data["findings"] = [_finding_data(finding) for finding in study_findings(scoring=scoring)]
-        read = StudyRead.objects.filter(entry=entry).select_related("reader", "model_version")
-        data["read"] = _read_data(read.first()) if read.exists() else None
+        read = _read_of(entry)
+        data["read"] = _read_data(read) if read else None
         return Response(data)
 
 

@@ -151,6 +151,11 @@ def _filtered(
 COUNT_CACHE_SECONDS = 10
 
 
+def worklist_event_last_id() -> int:
+    """The newest change's id (0 before any): a version of the whole worklist."""
+    return WorklistEvent.objects.aggregate(last=Max("id"))["last"] or 0
+
+
 def worklist_count(*, filters: WorklistFilters) -> int:
     """How many entries match `filters`, cached until the worklist next changes.
 
@@ -158,7 +163,7 @@ def worklist_count(*, filters: WorklistFilters) -> int:
     re-reading the list after a change cost one count, not 32 (a count over 50,000 waiting
     studies is the single most expensive part of a page).
     """
-    version = WorklistEvent.objects.aggregate(last=Max("id"))["last"] or 0
+    version = worklist_event_last_id()
     digest = hashlib.sha256(repr((filters, version)).encode()).hexdigest()
     key = f"worklist-count:{digest}"
     count = cache.get(key)
@@ -190,7 +195,12 @@ def _study_ids_matching(term: str) -> list[int]:
 def worklist_entry_get(*, study_instance_uid: str) -> WorklistEntry | None:
     return (
         WorklistEntry.objects.select_related(
-            "study", "study__patient", "scoring__model_version", "claimed_by", "read__reader"
+            "study",
+            "study__patient",
+            "scoring__model_version",
+            "claimed_by",
+            "read__reader",
+            "read__model_version",
         )
         .filter(study__study_instance_uid=study_instance_uid)
         .first()

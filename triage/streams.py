@@ -20,13 +20,13 @@ from collections.abc import AsyncIterator
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from accounts.permissions import user_has_perm
 from triage.models import WorklistEvent
+from triage.selectors import worklist_event_last_id
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _last_event_id(request: HttpRequest) -> int | None:
 
 
 async def _stream(after: int | None) -> AsyncIterator[str]:
-    last_id = after if after is not None else await sync_to_async(_latest_id)()
+    last_id = after if after is not None else await sync_to_async(worklist_event_last_id)()
     yield _message("ready", {"last_id": last_id})
     # Ids sent (or, at the start, already known to the client) within the late-commit window.
     sent: dict[int, dt.datetime] = await sync_to_async(_recent_ids)(last_id)
@@ -83,10 +83,6 @@ async def _stream(after: int | None) -> AsyncIterator[str]:
             idle = 0.0
             yield ": keepalive\n\n"
         await asyncio.sleep(poll)
-
-
-def _latest_id() -> int:
-    return WorklistEvent.objects.aggregate(last=Max("id"))["last"] or 0
 
 
 def _recent_ids(last_id: int) -> dict[int, dt.datetime]:

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { press } from "./keyPress.testing";
 import {
   actionFor,
   conflictingActions,
@@ -9,18 +10,6 @@ import {
   mergeShortcuts,
   normaliseKey,
 } from "./shortcuts";
-
-const press = (
-  key: string,
-  mods: Partial<Record<"ctrlKey" | "altKey" | "shiftKey" | "metaKey", boolean>> = {},
-) => ({
-  key,
-  ctrlKey: false,
-  altKey: false,
-  shiftKey: false,
-  metaKey: false,
-  ...mods,
-});
 
 describe("normaliseKey", () => {
   it("compares keys as the user means them", () => {

@@ -16,3 +16,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   element.append(...children.filter((child): child is Node | string => Boolean(child)));
   return element;
 }
+
+/** A labelled form control: the label wraps it, so clicking the words focuses the control. */
+export function field(label: string, input: HTMLInputElement | HTMLSelectElement): HTMLElement {
+  return h("label", { class: "field" }, h("span", { class: "field-label" }, label), input);
+}

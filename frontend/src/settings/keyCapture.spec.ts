@@ -1,18 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { captureKey } from "./keyCapture";
-
-const press = (
-  key: string,
-  mods: Partial<Record<"ctrlKey" | "altKey" | "shiftKey" | "metaKey", boolean>> = {},
-) => ({
-  key,
-  ctrlKey: false,
-  altKey: false,
-  shiftKey: false,
-  metaKey: false,
-  ...mods,
-});
+import { press } from "../app/keyPress.testing";
 
 describe("captureKey", () => {
   it("binds a plain key as shortcuts write it", () => {

@@ -11,7 +11,7 @@ import {
   type ClinicalPriority,
   type StatusFilter,
 } from "../api/worklist";
-import { h } from "../pages/dom";
+import { field, h } from "../pages/dom";
 import { MODALITIES } from "../pages/modalities";
 import { DEFAULT_STATE, type WorklistState } from "./worklistState";
 
@@ -32,10 +32,6 @@ const AI_LABELS: Record<AiStatus, string> = {
   off: "Off (no model)",
 };
 const SEARCH_PAUSE_MS = 300;
-
-function field(label: string, input: HTMLInputElement | HTMLSelectElement): HTMLElement {
-  return h("label", { class: "field" }, h("span", { class: "field-label" }, label), input);
-}
 
 function select(name: string, options: [string, string][]): HTMLSelectElement {
   return h("select", { name }, ...options.map(([value, label]) => h("option", { value }, label)));

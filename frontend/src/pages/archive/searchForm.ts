@@ -1,16 +1,12 @@
 /** The study search form: patient name, patient ID, accession, modality, study date range. */
 
 import { EMPTY_SEARCH, type StudySearch } from "../../api/qido";
-import { h } from "../dom";
+import { field, h } from "../dom";
 import { MODALITIES } from "../modalities";
 
 export interface SearchForm {
   element: HTMLFormElement;
   set(search: StudySearch): void;
-}
-
-function field(label: string, input: HTMLInputElement | HTMLSelectElement): HTMLElement {
-  return h("label", { class: "field" }, h("span", { class: "field-label" }, label), input);
 }
 
 export function createSearchForm(onSearch: (search: StudySearch) => void): SearchForm {
