@@ -6,7 +6,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, ManagementUtility, call_command
 
 from accounts.roles import ROLES
 
@@ -66,3 +66,49 @@ def test_a_wrong_token_is_refused(client):
     response = client.get("/dicomweb/studies", HTTP_AUTHORIZATION="Bearer not-a-token")
 
     assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_create_user_refuses_a_password_the_validators_reject_and_saves_nothing():
+    with pytest.raises(CommandError, match="password rejected: This password is too short"):
+        run("create_user", "weak", "--role", "radiologist", "--password", "x")
+
+    assert not User.objects.filter(username="weak").exists()
+
+
+@pytest.mark.django_db
+def test_create_user_refuses_a_common_password_for_an_existing_user_and_keeps_the_old_one():
+    run("create_user", "dr-house", "--role", "radiologist", "--password", "s3cret-pass")
+
+    with pytest.raises(CommandError, match="too common"):
+        run("create_user", "dr-house", "--role", "radiologist", "--password", "password123")
+
+    assert User.objects.get(username="dr-house").check_password("s3cret-pass")
+
+
+@pytest.mark.django_db
+def test_create_user_exits_non_zero_with_the_reason_on_stderr(capsys):
+    argv = ["manage.py", "create_user", "weak", "--role", "annotator", "--password", "x"]
+
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(argv).execute()
+
+    assert exited.value.code != 0
+    assert "password rejected: This password is too short" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_the_demo_account_of_scripts_run_passes_the_validators():
+    # scripts/run: create_user demo --role radiologist --role admin --password triage-demo
+    run(
+        "create_user",
+        "demo",
+        "--role",
+        "radiologist",
+        "--role",
+        "admin",
+        "--password",
+        "triage-demo",
+    )
+
+    assert User.objects.get(username="demo").check_password("triage-demo")

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.roles import ROLES
-from accounts.services import token_issue, user_create
+from accounts.services import PasswordRejected, token_issue, user_create
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
                 roles=opts["role"],
                 email=opts["email"],
             )
-        except ValueError as exc:
+        except (ValueError, PasswordRejected) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"user {user.username} roles={','.join(opts['role'])}")
         if opts["token"]:
