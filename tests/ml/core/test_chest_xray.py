@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pydicom
+import pytest
 
 from ml.core.chest_xray import ChestXrayConfig, NotApplicableImage, PreparedImage
 from ml.core.spec import InputSpec
@@ -43,15 +44,77 @@ def test_a_secondary_capture_labelled_cr_is_not_eligible() -> None:
         assert CONFIG.eligibility(ds) == "secondary capture images are not applicable"
 
 
-def test_a_body_part_other_than_chest_is_not_eligible() -> None:
-    reason = CONFIG.eligibility(read("cr_dx/highdicom_dx_chest_veterinary.dcm"))
+def test_a_real_radiograph_of_the_thorax_is_eligible() -> None:
+    # A dog's (Institution "Veterinarian"), but its header has no Patient Species Description,
+    # and eligibility reads the standard attributes only.
+    assert CONFIG.eligibility(read("cr_dx/highdicom_dx_chest_veterinary.dcm")) is None
 
-    assert reason == "body part THORAX is not the chest"
+
+@pytest.mark.parametrize(
+    "body_part",
+    [
+        "CHEST",
+        "THORAX",
+        "LUNG",
+        "LUNGS",
+        "TORAX",
+        "TÓRAX",
+        "TORACE",
+        "BRUST",
+        "BRUSTKORB",
+        "POITRINE",
+        "PECHO",
+        "BORST",
+        "chest",
+        "Thorax",
+        "  CHEST ",
+        "CHEST PA",
+        "CHEST_PA",
+        "THORAX AP",
+        "PORT CHEST",
+        "PORTABLE CHEST",
+        "CHEST LAT",
+        "XR CHEST",
+        "THORAX AP LIEGEND",
+        "chest-pa",
+    ],
+)
+def test_the_chest_under_any_of_its_names_is_eligible(body_part: str) -> None:
+    assert CONFIG.eligibility(make_dataset(gradient(), body_part=body_part)) is None
+
+
+@pytest.mark.parametrize(
+    "body_part",
+    ["HEAD", "KNEE", "SKULL", "ABDOMEN", "HAND", "TSPINE", "CHESTABDOMEN", "CHEST ABDOMEN", "RIBS"],
+)
+def test_a_body_part_other_than_the_chest_is_not_eligible(body_part: str) -> None:
+    reason = CONFIG.eligibility(make_dataset(gradient(), body_part=body_part))
+
+    assert reason == f"body part {body_part} is not the chest"
+
+
+def test_a_lower_case_body_part_is_named_in_upper_case_when_refused() -> None:
+    reason = CONFIG.eligibility(make_dataset(gradient(), body_part=" knee "))
+
+    assert reason == "body part KNEE is not the chest"
+
+
+def test_an_animal_patient_is_not_eligible() -> None:
+    ds = make_dataset(gradient(), PatientSpeciesDescription="CANIS LUPUS FAMILIARIS")
+
+    assert CONFIG.eligibility(ds) == "patient species CANIS LUPUS FAMILIARIS is not human"
+
+
+def test_a_human_patient_species_is_eligible() -> None:
+    ds = make_dataset(gradient(), PatientSpeciesDescription="Homo sapiens")
+
+    assert CONFIG.eligibility(ds) is None
 
 
 def test_a_missing_or_empty_body_part_is_eligible() -> None:
     assert CONFIG.eligibility(make_dataset(gradient(), body_part=None)) is None
     assert CONFIG.eligibility(make_dataset(gradient(), body_part="")) is None
+    assert CONFIG.eligibility(make_dataset(gradient(), body_part="   ")) is None
 
 
 def test_a_missing_modality_is_not_eligible() -> None:
