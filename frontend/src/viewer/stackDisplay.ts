@@ -45,6 +45,8 @@ export class StackDisplay {
    * MONOCHROME1 images (radiographs stored white-is-low) just to show them the right way round.
    */
   private invertedByReader = false;
+  /** The window the viewer chose for images whose header has none (null: Cornerstone's own). */
+  private defaultWindow: WindowLevel | null = null;
 
   constructor(element: HTMLDivElement) {
     const id = `reading-${++nextId}`;
@@ -89,9 +91,19 @@ export class StackDisplay {
   async showStack(imageIds: string[], index = 0): Promise<void> {
     toolsUtilities.stackPrefetch.disable(this.viewport.element);
     this.invertedByReader = false;
+    this.defaultWindow = null;
     await this.viewport.setStack(imageIds, index);
     this.viewport.render();
     toolsUtilities.stackPrefetch.enable(this.viewport.element);
+  }
+
+  /**
+   * The image's own window where its header stores none (Cornerstone would use the pixels' full
+   * min..max); reset comes back to it.
+   */
+  setDefaultWindow(window: WindowLevel | null): void {
+    this.defaultWindow = window;
+    if (window) this.setWindow(window);
   }
 
   setWindow(window: WindowLevel): void {
@@ -119,6 +131,7 @@ export class StackDisplay {
     this.invertedByReader = false;
     this.viewport.resetCamera();
     this.viewport.resetProperties();
+    if (this.defaultWindow) this.viewport.setProperties({ voiRange: voiRangeOf(this.defaultWindow) });
     this.viewport.render();
   }
 

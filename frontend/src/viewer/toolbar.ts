@@ -8,6 +8,7 @@ import { h } from "../pages/dom";
 import type { ViewerAction } from "./actions";
 import type { HeatmapState } from "./heatmapOverlay";
 import type { PrimaryTool } from "./stackDisplay";
+import type { WindowPreset } from "./windowing";
 
 /** The tool each tool-selecting action puts on the left mouse button. */
 const TOOL_ACTIONS: Partial<Record<ViewerAction, PrimaryTool>> = {
@@ -22,6 +23,24 @@ const TOOL_ACTIONS: Partial<Record<ViewerAction, PrimaryTool>> = {
 /** The tool an action puts on the left mouse button, if it is a tool-selecting action. */
 export function toolOf(action: ViewerAction): PrimaryTool | undefined {
   return TOOL_ACTIONS[action];
+}
+
+/**
+ * The window preset keys, by position: the n-th key applies the n-th preset the image's modality
+ * offers (on CT lung, mediastinum, bone, brain; on a radiograph its own window, lung and bone
+ * contrast), so the keys always do what the buttons beside them show.
+ */
+const PRESET_ACTIONS = [
+  "viewer.presetLung",
+  "viewer.presetMediastinum",
+  "viewer.presetBone",
+  "viewer.presetBrain",
+] as const satisfies readonly ViewerAction[];
+
+/** The 0-based preset position a preset key stands for, if it is one. */
+export function presetSlotOf(action: ViewerAction): number | undefined {
+  const slot = (PRESET_ACTIONS as readonly ViewerAction[]).indexOf(action);
+  return slot < 0 ? undefined : slot;
 }
 
 /** Toolbar groups, each button with its short caption. */
@@ -40,10 +59,6 @@ const GROUPS: readonly { label: string; buttons: readonly [ViewerAction, string]
   {
     label: "Window",
     buttons: [
-      ["viewer.presetLung", "Lung"],
-      ["viewer.presetMediastinum", "Mediast."],
-      ["viewer.presetBone", "Bone"],
-      ["viewer.presetBrain", "Brain"],
       ["viewer.invert", "Invert"],
       ["viewer.reset", "Reset"],
     ],
@@ -77,8 +92,14 @@ export class Toolbar {
   private readonly heatmapSwitch: HTMLInputElement;
   private readonly heatmapOpacity: HTMLInputElement;
   private readonly heatmapNote: HTMLElement;
+  /** The image's window presets, first in the "Window" group. */
+  private readonly presets = h("span", { class: "viewer-presets" });
+  private presetButtons: HTMLButtonElement[] = [];
 
-  constructor(shortcuts: ShortcutMap, handlers: ToolbarHandlers) {
+  constructor(
+    private readonly shortcuts: ShortcutMap,
+    private readonly handlers: ToolbarHandlers,
+  ) {
     const groups = GROUPS.map((group) =>
       h(
         "div",
@@ -101,6 +122,8 @@ export class Toolbar {
         }),
       ),
     );
+
+    groups[GROUPS.findIndex((group) => group.label === "Window")]?.prepend(this.presets);
 
     this.heatmapSwitch = h("input", { type: "checkbox", "aria-keyshortcuts": shortcuts["viewer.heatmap"] });
     this.heatmapSwitch.addEventListener("change", () =>
@@ -145,6 +168,37 @@ export class Toolbar {
     for (const [action, button] of this.buttons) {
       const actionTool = toolOf(action);
       if (actionTool) button.setAttribute("aria-pressed", String(actionTool === tool));
+    }
+  }
+
+  /** Offer these presets, each on the preset key of its position. */
+  showPresets(presets: readonly WindowPreset[]): void {
+    this.presetButtons = presets.slice(0, PRESET_ACTIONS.length).map((preset, slot) => {
+      const action = PRESET_ACTIONS[slot] as ViewerAction;
+      const key = this.shortcuts[action];
+      const button = h(
+        "button",
+        {
+          type: "button",
+          class: "button-quiet",
+          title: `Window: ${preset.caption}, W ${Math.round(preset.window.width)} L ${Math.round(preset.window.center)} (${key})`,
+          "aria-keyshortcuts": key,
+          "aria-pressed": "false",
+          "data-action": action,
+          "data-preset": preset.id,
+        },
+        preset.caption,
+      );
+      button.addEventListener("click", () => this.handlers.perform(action));
+      return button;
+    });
+    this.presets.replaceChildren(...this.presetButtons);
+  }
+
+  /** Mark the preset the image is shown in now (none after a free window/level drag). */
+  showPreset(id: string | null): void {
+    for (const button of this.presetButtons) {
+      button.setAttribute("aria-pressed", String(button.dataset["preset"] === id));
     }
   }
 

@@ -14,6 +14,7 @@ import { h } from "../pages/dom";
 import type { ViewerAction } from "./actions";
 import { cornerstoneReady } from "./cornerstone";
 import { HeatmapOverlay } from "./heatmapOverlay";
+import { hasStoredWindow, imagePixelRange, isMonochrome1, storedVoi } from "./imageWindow";
 import { type FrameRef, frameKey } from "./imageIds";
 import { InfoOverlay } from "./infoOverlay";
 import { MeasurementList } from "./measurementList";
@@ -42,13 +43,6 @@ export interface Viewer {
   destroy(): void;
 }
 
-const PRESET_ACTIONS: Partial<Record<ViewerAction, WindowPresetName>> = {
-  "viewer.presetLung": "lung",
-  "viewer.presetMediastinum": "mediastinum",
-  "viewer.presetBone": "bone",
-  "viewer.presetBrain": "brain",
-};
-
 export function mountViewer(root: HTMLElement, options: ViewerOptions): Viewer {
   return new StudyViewer(root, options);
 }
@@ -74,6 +68,8 @@ class StudyViewer implements Viewer {
   private stacks: SeriesStack[] = [];
   private frames = new StudyFrames([]);
   private seriesIndex = 0;
+  /** The window presets of the series shown, as its modality and pixels give them. */
+  private presets: WindowPreset[] = [];
   private destroyed = false;
 
   constructor(
@@ -167,12 +163,13 @@ class StudyViewer implements Viewer {
     const display = this.display;
     if (!display) return;
     const tool = toolOf(action);
-    const preset = PRESET_ACTIONS[action];
+    const presetSlot = presetSlotOf(action);
     if (tool) {
       display.selectTool(tool);
       this.toolbar.showTool(tool);
-    } else if (preset) {
-      display.setWindow(WINDOW_PRESETS[preset]);
+    } else if (presetSlot !== undefined) {
+      const preset = this.presets[presetSlot];
+      if (preset) display.setWindow(preset.window);
     } else if (action === "viewer.invert") {
       display.toggleInvert();
     } else if (action === "viewer.reset") {
@@ -206,7 +203,25 @@ class StudyViewer implements Viewer {
       return;
     }
     if (this.destroyed) return;
+    this.setUpWindowing(stack, imageIndex);
     this.measurements?.restoreInto(display.viewport);
+  }
+
+  /**
+   * The series' own window (set here when its header has none) and its modality's presets,
+   * from the image first shown.
+   */
+  private setUpWindowing(stack: SeriesStack, imageIndex: number): void {
+    const display = this.display;
+    const image = display?.viewport.getCornerstoneImage();
+    const metadata = stack.frames[imageIndex]?.metadata;
+    if (!display || !image || !metadata) return;
+    const range = imagePixelRange(image);
+    const stored = storedVoi(metadata);
+    const own = ownWindow(stored, range);
+    display.setDefaultWindow(hasStoredWindow(stored) ? null : own);
+    this.presets = windowPresets(stack.series.modality, own, range, { monochrome1: isMonochrome1(metadata) });
+    this.toolbar.showPresets(this.presets);
   }
 
   private async showMeasurement(entry: MeasurementEntry): Promise<void> {
@@ -248,6 +263,7 @@ class StudyViewer implements Viewer {
       finding: this.currentFinding(),
     });
     this.toolbar.showInverted(display.inverted);
+    this.toolbar.showPreset(this.presets.find((preset) => sameWindow(preset.window, display.window))?.id ?? null);
     this.heatmap?.draw();
     Object.assign(this.probe, { imageIndex: index, imageCount: count, imageId });
     if (this.probe.firstImageRenderedAt === null) this.firstImageShown();
