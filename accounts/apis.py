@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -20,6 +21,7 @@ class MeApi(APIView):
         username = serializers.CharField()
         roles = serializers.ListField(child=serializers.CharField())
 
+    @extend_schema(responses=OutputSerializer)
     def get(self, request: Request) -> Response:
         user = request.user
         roles = sorted(user.groups.values_list("name", flat=True))
@@ -33,11 +35,19 @@ class PreferencesApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
-        shortcuts = serializers.DictField(child=serializers.CharField(max_length=32))
+        shortcuts = serializers.DictField(
+            child=serializers.CharField(max_length=32),
+            help_text="action name to key, only those changed from the defaults",
+        )
 
+    class OutputSerializer(serializers.Serializer):
+        shortcuts = serializers.DictField(child=serializers.CharField())
+
+    @extend_schema(responses=OutputSerializer)
     def get(self, request: Request) -> Response:
         return Response({"shortcuts": preferences_get(user=request.user).shortcuts})
 
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def put(self, request: Request) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -56,6 +57,10 @@ class ModelVersionListApi(APIView):
 
     permission_classes = [CanManageModels]
 
+    @extend_schema(
+        parameters=[OpenApiParameter("task", str, description="only this task's versions")],
+        responses=ModelVersionOutputSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         versions = model_versions_list(task=request.query_params.get("task"))
         return Response(ModelVersionOutputSerializer(versions, many=True).data)
@@ -69,6 +74,7 @@ class ModelVersionActivateApi(APIView):
     class InputSerializer(serializers.Serializer):
         note = serializers.CharField(required=False, default="", max_length=500, allow_blank=True)
 
+    @extend_schema(request=InputSerializer, responses=ModelVersionOutputSerializer)
     def post(self, request: Request, version_id: int) -> Response:
         params = self.InputSerializer(data=request.data)
         params.is_valid(raise_exception=True)

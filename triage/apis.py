@@ -10,6 +10,8 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +32,16 @@ from triage.selectors import (
     worklist_entry_get,
     worklist_list,
     worklist_ordering,
+)
+from triage.serializers import (
+    ClaimResultSerializer,
+    MeasurementListSerializer,
+    MeasurementSerializer,
+    ReadResultSerializer,
+    TurnaroundSerializer,
+    WorklistEntryDetailSerializer,
+    WorklistPageSerializer,
+    WorklistRowSerializer,
 )
 from triage.services.claims import (
     claim_data,
@@ -136,6 +148,9 @@ class WorklistListApi(APIView):
         limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=50)
         offset = serializers.IntegerField(min_value=0, default=0)
 
+    @extend_schema(
+        operation_id="worklist_list", parameters=[InputSerializer], responses=WorklistPageSerializer
+    )
     def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -169,6 +184,7 @@ class WorklistEntryDetailApi(APIView):
 
     permission_classes = [CanViewWorklist]
 
+    @extend_schema(operation_id="worklist_entry_retrieve", responses=WorklistEntryDetailSerializer)
     def get(self, request: Request, study_uid: str) -> Response:
         entry = _entry_or_404(study_uid)
         data = entry_data(entry, worklist_ordering(), request.user)
@@ -209,6 +225,11 @@ class FindingHeatmapApi(APIView):
 
     permission_classes = [CanViewWorklist]
 
+    @extend_schema(
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="the heatmap")
+        }
+    )
     def get(self, request: Request, finding_id: int) -> FileResponse:
         finding = ImageFinding.objects.filter(pk=finding_id).exclude(heatmap="").first()
         if finding is None:
@@ -223,6 +244,7 @@ class WorklistEntryClaimApi(APIView):
 
     permission_classes = [CanReadStudies]
 
+    @extend_schema(request=None, responses=ClaimResultSerializer)
     def post(self, request: Request, study_uid: str) -> Response:
         entry = worklist_entry_claim(entry=_entry_or_404(study_uid), user=request.user)
         return Response({"claim": claim_data(entry, user=request.user)})
@@ -233,6 +255,7 @@ class WorklistEntryReleaseApi(APIView):
 
     permission_classes = [CanReadStudies]
 
+    @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, study_uid: str) -> Response:
         worklist_entry_release(entry=_entry_or_404(study_uid), user=request.user)
         return Response(status=204)
@@ -248,6 +271,7 @@ class WorklistNextApi(APIView):
             child=serializers.CharField(max_length=64), required=False, max_length=100
         )
 
+    @extend_schema(request=InputSerializer, responses=WorklistRowSerializer)
     def post(self, request: Request) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -271,6 +295,7 @@ class WorklistEntryReadApi(APIView):
             choices=StudyRead.Verdict.values, allow_null=True, default=None
         )
 
+    @extend_schema(request=InputSerializer, responses=ReadResultSerializer)
     def post(self, request: Request, study_uid: str) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -307,6 +332,7 @@ class StudyMeasurementsApi(APIView):
 
     permission_classes = [CanReadStudies]
 
+    @extend_schema(responses=MeasurementListSerializer)
     def get(self, request: Request, study_uid: str) -> Response:
         study = _entry_or_404(study_uid).study
         measurements = study_measurements(study=study, user=request.user)
@@ -326,6 +352,7 @@ class StudyMeasurementApi(APIView):
         data = serializers.DictField()
         summary = serializers.CharField(max_length=200, allow_blank=True, default="")
 
+    @extend_schema(request=InputSerializer, responses=MeasurementSerializer)
     def put(self, request: Request, study_uid: str, annotation_uid: str) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -337,6 +364,7 @@ class StudyMeasurementApi(APIView):
         )
         return Response(_measurement_data(measurement))
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, study_uid: str, annotation_uid: str) -> Response:
         measurement_delete(
             user=request.user, study=_entry_or_404(study_uid).study, annotation_uid=annotation_uid
@@ -367,6 +395,7 @@ class TurnaroundApi(APIView):
     class InputSerializer(serializers.Serializer):
         days = serializers.IntegerField(min_value=1, max_value=366, default=30)
 
+    @extend_schema(parameters=[InputSerializer], responses=TurnaroundSerializer)
     def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
