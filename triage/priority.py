@@ -298,9 +298,9 @@ def place(
     max_wait = policy.max_wait[clinical_priority]
     reasons = [f"Clinical priority {clinical_reason}: max wait {format_duration(max_wait)}"]
     ai_used = urgency is not None and policy.ai_weight > 0
-    if ai_used:
+    if urgency is not None and ai_used:
         allowed = policy.allowed_wait(clinical_priority, urgency)
-        note = ai_note or f"AI urgency {urgency:.2f}"
+        note = ai_note or f"AI probability {format_probability(urgency)}"
         reasons.append(f"{note}; target wait {format_duration(allowed)}")
     else:
         allowed = max_wait
@@ -339,3 +339,15 @@ def format_duration(duration: timedelta) -> str:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h" if minutes == 0 else f"{hours} h {minutes} min"
+
+
+def format_probability(probability: float) -> str:
+    """'0.42' (two decimals); '>0.99' and '<0.01' at the ends, where two decimals would round
+    to a certainty (1.00, 0.00) that the model does not claim. Rounding is monotone, so a
+    probability at or above its threshold never reads as below it. The browser writes
+    probabilities the same way (frontend/src/worklist/rowFormat.ts, formatProbability)."""
+    if probability >= 0.995:
+        return ">0.99"
+    if probability < 0.005:
+        return "<0.01"
+    return f"{probability:.2f}"

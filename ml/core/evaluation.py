@@ -86,18 +86,31 @@ def choose_threshold(
 
 
 def fit_calibration(
-    labels: np.ndarray, probabilities: np.ndarray, *, iterations: int = 50
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    *,
+    label_smoothing: float = 0.0,
+    iterations: int = 50,
 ) -> Calibration:
     """Platt scaling: logistic regression of the label on logit(p), by Newton's method.
 
-    Uses Platt's smoothed targets ((P+1)/(P+2) and 1/(N+2)) so a perfectly separated set still
-    gives finite parameters. Falls back to the identity when a class is missing.
+    The targets are smoothed: a positive counts as max((P+1)/(P+2), 1 - label_smoothing)
+    "pneumonia", a negative as min(1/(N+2), label_smoothing) (Platt's smoothed targets are the
+    floor, so a perfectly separated set still gives finite parameters). `label_smoothing` is the
+    regularisation: the error rate on new images the validation set cannot rule out. Without
+    it, a network that separates its few hundred validation images fits a calibration that
+    calls half of them 0.999+ (see TrainingConfig.calibration_label_smoothing). Falls back to
+    the identity when a class is missing.
     """
     y, p = _validated(labels, probabilities)
+    if not 0.0 <= label_smoothing < 0.5:
+        raise ValueError("label_smoothing must be in [0, 0.5)")
     positives, negatives = y.sum(), len(y) - y.sum()
     if positives == 0 or negatives == 0:
         return Calibration()
-    targets = np.where(y == 1, (positives + 1) / (positives + 2), 1 / (negatives + 2))
+    high = min((positives + 1) / (positives + 2), 1.0 - label_smoothing)
+    low = max(1 / (negatives + 2), label_smoothing)
+    targets = np.where(y == 1, high, low)
     features = np.column_stack([logit(p), np.ones_like(p)])
     params = np.array([1.0, 0.0])
     loss = _log_loss(features @ params, targets)

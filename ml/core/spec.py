@@ -112,6 +112,14 @@ class TrainingConfig:
     +-), translation and zoom as fractions of the image size (+-), brightness as an additive
     shift and contrast as a factor (1 +-) on the [0, 1] inputs. Horizontal flips are
     deliberately absent: the heart sits on the left.
+
+    `calibration_label_smoothing` regularises the Platt calibration fitted on validation (see
+    evaluation.fit_calibration): the error rate on new images that ~500 validation images of
+    one hospital cannot rule out. Fitted on the first model's validation split, 0.02 takes the
+    share of the 300 demo studies (the first val images) at >= 0.995 from 56% to 29% (median
+    0.997 -> 0.971); on the internal test split Brier goes 0.0211 -> 0.0214, log loss 0.069 ->
+    0.082, ECE 0.014 -> 0.034. Ranking and the threshold's decisions do not change (a monotone
+    map, threshold chosen after it).
     """
 
     epochs: int = 16
@@ -121,6 +129,7 @@ class TrainingConfig:
     seed: int = 20240501
     early_stopping_patience: int = 6
     min_sensitivity: float = 0.95
+    calibration_label_smoothing: float = 0.02
     rotation_degrees: float = 10.0
     translation: float = 0.08
     zoom: float = 0.10
@@ -134,6 +143,8 @@ class TrainingConfig:
             raise ValueError("epochs, batch_size and learning_rate must be positive")
         if not 0.0 < self.min_sensitivity <= 1.0:
             raise ValueError("min_sensitivity must be in (0, 1]")
+        if not 0.0 <= self.calibration_label_smoothing < 0.5:
+            raise ValueError("calibration_label_smoothing must be in [0, 0.5)")
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -120,7 +120,9 @@ def _finish(
     seconds: float,
 ) -> TrainingResult:
     raw = {name: predict_probabilities(model, x[name]) for name in ("validation", "test")}
-    calibration = fit_calibration(y["validation"], raw["validation"])
+    calibration = fit_calibration(
+        y["validation"], raw["validation"], label_smoothing=config.calibration_label_smoothing
+    )
     calibrated = {name: calibration.apply(p) for name, p in raw.items()}
     minimum = config.min_sensitivity
     threshold = choose_threshold(y["validation"], calibrated["validation"], min_sensitivity=minimum)

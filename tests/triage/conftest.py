@@ -31,7 +31,16 @@ def small_model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def register(weights: Path, *, threshold: float = 0.5, activate: bool = True):
+IDENTITY = {"slope": 1.0, "intercept": 0.0}
+
+
+def register(
+    weights: Path,
+    *,
+    threshold: float = 0.5,
+    calibration: dict[str, float] = IDENTITY,
+    activate: bool = True,
+):
     from ml.services import model_version_register
 
     return model_version_register(
@@ -40,7 +49,7 @@ def register(weights: Path, *, threshold: float = 0.5, activate: bool = True):
         weights_path=weights,
         input_spec={"image_size": 28, "channels": 1},
         threshold=threshold,
-        calibration={"slope": 1.0, "intercept": 0.0},
+        calibration=calibration,
         metrics={"validation": {"auc": 0.9}},
         data_snapshot={"source": "tests"},
         training_config={"epochs": 2},

@@ -17,6 +17,7 @@ from triage.priority import (
     SiteRule,
     clinical_priority_from_dicom,
     format_duration,
+    format_probability,
     place,
     waiting_reasons,
 )
@@ -224,6 +225,36 @@ def test_waiting_reasons_say_when_the_max_wait_guard_puts_a_study_first():
 )
 def test_durations_read_as_minutes_and_hours(duration, text):
     assert format_duration(duration) == text
+
+
+@pytest.mark.parametrize(
+    ("probability", "text"),
+    [
+        (0.0, "<0.01"),
+        (0.0049, "<0.01"),
+        (0.005, "0.01"),
+        (0.42, "0.42"),
+        (0.9949, "0.99"),
+        (0.995, ">0.99"),
+        (0.996, ">0.99"),
+        (1.0, ">0.99"),
+    ],
+)
+def test_probabilities_never_round_to_a_certainty_the_model_does_not_claim(probability, text):
+    assert format_probability(probability) == text
+
+
+def test_an_urgency_without_a_note_is_named_a_probability():
+    result = place(
+        arrived_at=at(0),
+        clinical_priority=ROUTINE,
+        clinical_reason="routine",
+        urgency=0.996,
+        ai_note=None,
+        policy=POLICY,
+    )
+
+    assert result.reasons[1].startswith("AI probability >0.99; target wait")
 
 
 # Policy

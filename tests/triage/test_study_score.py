@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ml.core.spec import Calibration
 from ml.models import ModelVersion
 from tests.conftest import SHARED_DICOM
 from tests.triage.conftest import register
 from tests.triage.studies import chest_images, dx_bytes, image_with_label, stable, store
 from triage.models import ImageFinding, StudyScoring, WorklistEntry
+from triage.priority import format_probability
 from triage.services.scoring import study_score, study_scoring_request
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +63,37 @@ def test_a_chest_radiograph_gets_a_finding_a_heatmap_and_a_place(active_model, c
     assert heatmap.status_code == 200 and heatmap["Content-Type"] == "image/png"
     pixels = np.asarray(Image.open(io.BytesIO(b"".join(heatmap.streaming_content))))
     assert pixels.shape == (28, 28) and pixels.max() > pixels.min()
+
+
+# Far from the identity: a raw 0.99 becomes 0.37, a raw 0.5 becomes 0.27, a raw 0.01 0.19.
+SOFTENING = {"slope": 0.1, "intercept": -1.0}
+
+
+@pytest.mark.parametrize("label", [0, 1])
+@pytest.mark.parametrize("threshold", [0.2, 0.3, 0.4])
+def test_the_reasons_the_api_and_the_threshold_agree_on_one_calibrated_probability(
+    small_model_file: Path, client_for, label: int, threshold: float
+):
+    model = register(small_model_file, threshold=threshold, calibration=SOFTENING)
+    study = stable(store(dx_bytes(image_with_label(label))))
+
+    scoring = scored(study)
+
+    calibrated = float(Calibration.from_dict(SOFTENING).apply(scoring.probability))
+    assert abs(calibrated - scoring.probability) > 0.05  # the calibration matters here
+    assert scoring.urgency == pytest.approx(calibrated)
+    assert scoring.positive == (calibrated >= threshold)
+    detail = client_for("radiologist").get(f"/api/worklist/{study.study_instance_uid}").json()
+    ai = detail["ai"]
+    assert ai["probability"] == pytest.approx(calibrated)
+    assert ai["threshold"] == threshold
+    assert ai["status"] == ("positive" if calibrated >= threshold else "negative")
+    said = f"probability {format_probability(calibrated)}, "
+    said += "at or above" if calibrated >= threshold else "below"
+    said += f" threshold {format_probability(threshold)} ({model.label})"
+    assert said in ai["note"]
+    assert any(said in reason for reason in detail["reasons"])
+    assert detail["findings"][0]["probability"] == pytest.approx(calibrated)
 
 
 def test_scoring_twice_stores_one_result(active_model):

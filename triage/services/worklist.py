@@ -25,6 +25,7 @@ from triage.priority import (
     DICOM_PRIORITY_SOURCES,
     ClinicalPriority,
     clinical_priority_from_dicom,
+    format_probability,
     place,
 )
 from triage.services.events import worklist_event_record
@@ -160,12 +161,16 @@ def _ai_view(study: Study) -> AiView:
 
 
 def _scored_view(active: ModelVersion, scoring: StudyScoring) -> AiView:
-    probability = scoring.probability or 0.0
+    # The calibrated probability: the one the threshold is on, the API's and the browser's.
+    probability = scoring.urgency if scoring.urgency is not None else 0.0
     threshold = scoring.threshold if scoring.threshold is not None else active.threshold
+    said = f"probability {format_probability(probability)}"
     if scoring.positive:
         status = WorklistEntry.AiStatus.POSITIVE
-        note = f"AI flags pneumonia: p={probability:.2f} >= threshold {threshold:.2f}"
+        note = f"AI flags pneumonia: {said}, at or above threshold {format_probability(threshold)}"
     else:
         status = WorklistEntry.AiStatus.NEGATIVE
-        note = f"AI does not flag pneumonia: p={probability:.2f} < threshold {threshold:.2f}"
+        note = (
+            f"AI does not flag pneumonia: {said}, below threshold {format_probability(threshold)}"
+        )
     return AiView(status, scoring.urgency, f"{note} ({active.label})", scoring)

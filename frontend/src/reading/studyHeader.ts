@@ -4,16 +4,15 @@
 import { formatDicomDate, formatPersonName } from "../api/format";
 import type { StudyForReading } from "../api/reading";
 import { h } from "../pages/dom";
-import { percent } from "../viewer/overlayText";
-import { aiFlag } from "../worklist/rowFormat";
+import { aiFlag, formatProbability } from "../worklist/rowFormat";
 
 function aiDetails(study: StudyForReading): string {
   const { ai } = study;
   if (ai.status !== "positive" && ai.status !== "negative") return aiFlag(ai).title;
   const parts = [
     ai.label ? `${ai.label}` : "",
-    ai.probability === null ? "" : `probability ${percent(ai.probability)}`,
-    ai.threshold === null ? "" : `threshold ${percent(ai.threshold)}`,
+    ai.probability === null ? "" : `probability ${formatProbability(ai.probability)}`,
+    ai.threshold === null ? "" : `threshold ${formatProbability(ai.threshold)}`,
     ai.model ? `model ${ai.model}` : "",
   ];
   return parts.filter(Boolean).join(" · ");

@@ -6,6 +6,7 @@ import {
   claimText,
   dueText,
   formatDuration,
+  formatProbability,
   serverClockOffsetMs,
   waitingSecondsAt,
 } from "./rowFormat";
@@ -88,6 +89,34 @@ describe("due times on the server's clock", () => {
       overdue: true,
     });
     expect(dueText(row({ status: "read" }), serverTenTen)).toEqual({ text: "read", overdue: false });
+  });
+});
+
+describe("formatProbability", () => {
+  it("never rounds to a certainty the model does not claim", () => {
+    expect(formatProbability(null)).toBe("");
+    expect(formatProbability(0)).toBe("<0.01");
+    expect(formatProbability(0.0049)).toBe("<0.01");
+    expect(formatProbability(0.005)).toBe("0.01");
+    expect(formatProbability(0.42)).toBe("0.42");
+    expect(formatProbability(0.9949)).toBe("0.99");
+    expect(formatProbability(0.995)).toBe(">0.99");
+    expect(formatProbability(0.996)).toBe(">0.99");
+    expect(formatProbability(1)).toBe(">0.99");
+  });
+
+  it("writes a saturated flag and its threshold on one scale", () => {
+    const flag = aiFlag({
+      ...NO_AI,
+      status: "positive",
+      probability: 0.9996,
+      positive: true,
+      label: "pneumonia",
+      threshold: 0.74,
+      model: "chest v2",
+    });
+    expect(flag.text).toBe("flagged >0.99");
+    expect(flag.title).toBe("Flagged pneumonia by chest v2: probability >0.99 (threshold 0.74)");
   });
 });
 

@@ -58,15 +58,24 @@ export interface AiFlag {
   title: string;
 }
 
+/**
+ * The calibrated probability as every page writes it: "0.42"; ">0.99" and "<0.01" at the ends,
+ * where two decimals would round to a certainty (1.00, 0.00) the model does not claim. Monotone,
+ * so a probability at or above its threshold never reads as below it. The server's reasons write
+ * it the same way (triage/priority.py, format_probability).
+ */
 export function formatProbability(probability: number | null): string {
-  return probability === null ? "" : probability.toFixed(2);
+  if (probability === null) return "";
+  if (probability >= 0.995) return ">0.99";
+  if (probability < 0.005) return "<0.01";
+  return probability.toFixed(2);
 }
 
 /** "flagged 0.93", "negative 0.12", "pending", "n/a", "failed", "off". */
 export function aiFlag(ai: AiResult): AiFlag {
   const probability = formatProbability(ai.probability);
   const model = ai.model ? ` by ${ai.model}` : "";
-  const threshold = ai.threshold === null ? "" : ` (threshold ${ai.threshold.toFixed(2)})`;
+  const threshold = ai.threshold === null ? "" : ` (threshold ${formatProbability(ai.threshold)})`;
   switch (ai.status) {
     case "positive":
       return {

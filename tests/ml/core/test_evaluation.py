@@ -113,6 +113,47 @@ def test_calibration_of_a_separated_set_is_finite() -> None:
     assert calibration.slope > 0
 
 
+def separated_validation_set() -> tuple[np.ndarray, np.ndarray]:
+    """Like the first model's validation split: ~3 positives to 1 negative, separated, the
+    network's raw logits spread from -12 to +16."""
+    rng = np.random.default_rng(11)
+    labels = np.r_[np.ones(390), np.zeros(135)].astype(int)
+    logits = np.where(labels == 1, rng.normal(7.0, 3.5, 525), rng.normal(-6.0, 2.5, 525))
+    logits[labels == 1] = np.maximum(logits[labels == 1], 0.5)  # no positive below a negative
+    logits[labels == 0] = np.minimum(logits[labels == 0], 0.0)
+    return labels, sigmoid(logits)
+
+
+def test_label_smoothing_keeps_a_separated_set_from_collapsing_to_certainty() -> None:
+    labels, raw = separated_validation_set()
+
+    sharp = fit_calibration(labels, raw).apply(raw)
+    smoothed = fit_calibration(labels, raw, label_smoothing=0.02).apply(raw)
+
+    assert (sharp >= 0.995).mean() > 0.5  # what the worklist showed as "1.00"
+    assert (smoothed >= 0.995).mean() < 0.35
+    assert smoothed.max() < sharp.max() and smoothed.min() > sharp.min()
+    # A monotone map: the order of the studies and the threshold's decisions stay.
+    assert (np.diff(smoothed[np.argsort(raw)]) >= 0).all()
+
+
+def test_label_smoothing_is_a_floor_on_the_error_rate_the_targets_claim() -> None:
+    labels, raw = separated_validation_set()
+
+    calibration = fit_calibration(labels, raw, label_smoothing=0.02)
+
+    # A logistic fit's mean equals its targets' mean: here 0.98 per positive, 0.02 per negative.
+    targets = np.where(labels == 1, 0.98, 0.02)
+    assert calibration.apply(raw).mean() == pytest.approx(targets.mean(), abs=1e-6)
+
+
+def test_label_smoothing_outside_zero_to_a_half_is_refused() -> None:
+    labels, raw = separated_validation_set()
+    for value in (-0.1, 0.5):
+        with pytest.raises(ValueError, match="label_smoothing"):
+            fit_calibration(labels, raw, label_smoothing=value)
+
+
 def test_calibration_without_both_classes_is_the_identity() -> None:
     assert fit_calibration(np.ones(3), np.array([0.2, 0.5, 0.9])).to_dict() == {
         "slope": 1.0,

@@ -19,6 +19,13 @@ def test_specs_and_configs_survive_a_json_round_trip() -> None:
         assert restored == value
 
 
+def test_a_config_stored_before_calibration_label_smoothing_loads_with_the_default() -> None:
+    stored = TrainingConfig().to_dict()
+    del stored["calibration_label_smoothing"]
+
+    assert TrainingConfig.from_dict(stored).calibration_label_smoothing == 0.02
+
+
 def test_the_identity_calibration_leaves_probabilities_unchanged() -> None:
     probabilities = np.array([0.01, 0.3, 0.5, 0.99])
 
@@ -45,5 +52,7 @@ def test_invalid_values_are_refused() -> None:
         ClassifierHyperparameters(dropout=1.0)
     with pytest.raises(ValueError):
         TrainingConfig(epochs=0)
+    with pytest.raises(ValueError):
+        TrainingConfig(calibration_label_smoothing=0.5)
     with pytest.raises(ValueError):
         Calibration.from_dict({"slope": float("nan"), "intercept": 0.0})
