@@ -24,8 +24,8 @@ import { SeriesList } from "./seriesList";
 import { StackDisplay } from "./stackDisplay";
 import { StudyFrames } from "./studyFrames";
 import { type SeriesStack, loadStudyStacks } from "./studyStacks";
-import { Toolbar, toolOf } from "./toolbar";
-import { WINDOW_PRESETS, type WindowPresetName } from "./windowing";
+import { Toolbar, presetSlotOf, toolOf } from "./toolbar";
+import { type WindowPreset, ownWindow, sameWindow, windowPresets } from "./windowing";
 
 export interface ViewerOptions {
   studyInstanceUid: string;
