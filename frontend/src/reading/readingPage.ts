@@ -7,12 +7,16 @@
 import "./reading.css";
 
 import { ApiError } from "../api/http";
+import { getMe } from "../api/me";
 import { type StudyForReading, claimConflict, getStudyForReading, readStudy } from "../api/reading";
 import { claimNextStudy, listWorklist } from "../api/worklist";
-import { type ShortcutMap, actionFor, isTyping, loadShortcuts } from "../app/shortcuts";
+import { canRead } from "../app/roles";
+import { openShortcutHelp } from "../app/shortcutHelp";
+import { type ShortcutMap, actionFor, isTyping, keyLabel, loadShortcuts } from "../app/shortcuts";
 import { h } from "../pages/dom";
 import { isViewerAction } from "../viewer/actions";
 import type { Viewer } from "../viewer/viewer";
+import { type LeaveQuestion, askToLeave } from "./leaveConfirm";
 import { problemText } from "./problemText";
 import { type ReadChoice, earlierReadText, readChoices, savedText } from "./readChoices";
 import { type ClaimOutcome, StudyClaim } from "./studyClaim";
@@ -46,7 +50,11 @@ class ReadingPage {
   private readonly saved = h("p", { class: "reading-saved", role: "status" });
   private readonly alert = h("div", { class: "alert", role: "alert", hidden: true });
   private readonly viewerRoot = h("div", { class: "reading-viewer" });
+  private readonly helpButton = h("button", { type: "button", class: "button-quiet reading-help" }, "Shortcuts");
   private shortcuts: ShortcutMap | null = null;
+  /** Whether this user's role reads studies (radiologists); others only look at them. */
+  private reads = false;
+  private leaveQuestion: LeaveQuestion | null = null;
   private study: StudyForReading | null = null;
   private viewer: Viewer | null = null;
   private busy = false;
@@ -68,12 +76,13 @@ class ReadingPage {
           "header",
           { class: "reading-head" },
           this.head,
-          h("div", { class: "reading-side" }, this.claimLine, this.actions, this.saved),
+          h("div", { class: "reading-side" }, this.claimLine, this.actions, this.saved, this.helpButton),
         ),
         this.alert,
         this.viewerRoot,
       ),
     );
+    this.helpButton.addEventListener("click", () => this.showHelp());
     document.addEventListener("keydown", this.onKey);
     window.addEventListener("pagehide", this.onPageHide);
     window.addEventListener("pageshow", this.onPageShow);
@@ -92,7 +101,7 @@ class ReadingPage {
     let shortcuts: ShortcutMap;
     try {
       [claim, study, shortcuts] = await Promise.all([
-        this.claim.take(),
+        this.takeClaimIfReader(),
         getStudyForReading(this.studyInstanceUid),
         loadShortcuts(),
       ]);
@@ -104,6 +113,8 @@ class ReadingPage {
     if (this.left) return;
     this.study = study;
     this.shortcuts = shortcuts;
+    this.helpButton.title = `Keyboard shortcuts (${keyLabel(shortcuts.help)})`;
+    this.helpButton.setAttribute("aria-keyshortcuts", shortcuts.help);
     this.head.replaceChildren(studyHeader(study));
     if (claim.held) this.showReadActions(study);
     else this.viewOnly(claim.reason);
@@ -118,10 +129,24 @@ class ReadingPage {
       studyInstanceUid: this.studyInstanceUid,
       findings: study.findings,
       shortcuts,
+      // Measurements are each reader's own, kept on the server; other roles' stay on screen.
+      saveMeasurements: this.reads,
       onError: (message) => this.showProblem(message),
     });
     await this.viewer.firstImage;
     if (!this.left) void this.prefetchNext();
+  }
+
+  /**
+   * Claim the study for a radiologist. Reviewers and admins look without claiming: they cannot
+   * hold a claim, and asking for one would only be refused.
+   */
+  private async takeClaimIfReader(): Promise<ClaimOutcome> {
+    const me = await getMe();
+    this.reads = canRead(me.roles);
+    if (this.reads) return this.claim.take();
+    const roles = me.roles.length ? me.roles.join(", ") : "none";
+    return { held: false, reason: `Your role (${roles}) looks at studies without claiming or reading them.` };
   }
 
   private showReadActions(study: StudyForReading): void {
@@ -225,14 +250,18 @@ class ReadingPage {
   }
 
   private readonly onKey = (event: KeyboardEvent): void => {
-    if (!this.shortcuts || isTyping(event)) return;
+    // An open dialog (the shortcut help, the leave question) has the keys, Esc included.
+    if (!this.shortcuts || isTyping(event) || document.querySelector("dialog[open]")) return;
     const action = actionFor(event, "reading", this.shortcuts);
-    if (!action || action === "help") return;
+    if (!action) return;
     event.preventDefault();
-    if (action === "read.back") {
-      this.nav.toWorklist();
+    if (action === "help") {
+      this.showHelp();
+    } else if (action === "read.back") {
+      void this.leave();
     } else if (action === "read.nextUrgent") {
-      if (this.busy) return;
+      // Taking the next study means claiming it: for readers only.
+      if (this.busy || !this.reads) return;
       this.busy = true;
       void this.goToNext().then((go) => {
         if (!this.left) go();
@@ -245,13 +274,29 @@ class ReadingPage {
     }
   };
 
+  private showHelp(): void {
+    if (this.shortcuts && !document.querySelector("dialog[open]")) openShortcutHelp(this.shortcuts, "reading");
+  }
+
+  /** Back to the worklist; with a claim held, only once the reader confirms giving it back. */
+  private async leave(): Promise<void> {
+    if (this.claim.isHeld) {
+      this.leaveQuestion = askToLeave();
+      const leaving = await this.leaveQuestion.answer;
+      this.leaveQuestion = null;
+      if (!leaving) return;
+    }
+    if (!this.left) this.nav.toWorklist();
+  }
+
   private readonly onPageHide = (): void => {
     this.claim.release({ keepalive: true });
   };
 
   /** Back from the browser's page cache: the claim was given up on the way out, take it again. */
   private readonly onPageShow = (event: PageTransitionEvent): void => {
-    if (!event.persisted || !this.study || this.claim.isHeld || this.study.status === "read") return;
+    if (!event.persisted || !this.study || !this.reads || this.claim.isHeld || this.study.status === "read")
+      return;
     this.claim.take().then(
       (outcome) => {
         if (outcome.held && this.study) this.showReadActions(this.study);
@@ -280,6 +325,7 @@ class ReadingPage {
     document.removeEventListener("keydown", this.onKey);
     window.removeEventListener("pagehide", this.onPageHide);
     window.removeEventListener("pageshow", this.onPageShow);
+    this.leaveQuestion?.dismiss();
     this.claim.release({ keepalive: true });
     this.viewer?.destroy();
   }

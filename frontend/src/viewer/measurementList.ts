@@ -22,6 +22,7 @@ export class MeasurementList {
   readonly element: HTMLElement;
   private readonly list: HTMLElement;
   private readonly empty: HTMLElement;
+  private readonly note = h("p", { class: "status", hidden: true }, "View only: measurements are not saved.");
 
   constructor(private readonly handlers: MeasurementListHandlers) {
     this.list = h("ul", { class: "viewer-measurement-list" });
@@ -30,9 +31,15 @@ export class MeasurementList {
       "aside",
       { class: "viewer-measurements", "aria-label": "Your measurements" },
       h("h2", {}, "Measurements"),
+      this.note,
       this.empty,
       this.list,
     );
+  }
+
+  /** Say that what is drawn here is not kept. */
+  showNotSaved(): void {
+    this.note.hidden = false;
   }
 
   render(entries: readonly MeasurementEntry[]): void {

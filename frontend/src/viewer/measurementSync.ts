@@ -77,10 +77,13 @@ export class MeasurementSync {
     private readonly studyInstanceUid: string,
     private readonly frames: FrameLookup,
     private readonly listener: MeasurementSyncListener,
+    /** `persist: false` keeps measurements on screen only: nothing is loaded, saved or deleted. */
+    private readonly options: { persist: boolean } = { persist: true },
   ) {}
 
   /** Fetch the reader's saved measurements; they appear in the list at once. */
   async load(): Promise<void> {
+    if (!this.options.persist) return;
     for (const measurement of await listMeasurements(this.studyInstanceUid)) {
       const frame = {
         seriesInstanceUid: measurement.series_instance_uid,
@@ -254,6 +257,7 @@ export class MeasurementSync {
   }
 
   private enqueue(uid: string, request: () => Promise<void>): void {
+    if (!this.options.persist) return;
     const previous = this.queues.get(uid) ?? Promise.resolve();
     const next = previous.then(request).catch(() => {
       // The next edit sends the whole measurement again; until then, say it is not saved.

@@ -32,6 +32,11 @@ export interface ViewerOptions {
   /** The AI's per-image results, for the score overlay and the heatmap. */
   findings: readonly Finding[];
   shortcuts: ShortcutMap;
+  /**
+   * Whether the user's measurements are loaded from and saved to the server (readers'); when
+   * not, what they draw stays on screen until they leave.
+   */
+  saveMeasurements: boolean;
   /** A problem to show the reader, in words. */
   onError(message: string): void;
 }
@@ -142,10 +147,16 @@ class StudyViewer implements Viewer {
     this.viewportElement.addEventListener(Enums.Events.IMAGE_RENDERED, this.onRendered);
     this.resizeObserver.observe(this.viewportElement);
 
-    const measurements = new MeasurementSync(this.options.studyInstanceUid, this.frames, {
-      onChange: (entries) => this.measurementList.render(entries),
-      onError: (message) => this.options.onError(message),
-    });
+    const measurements = new MeasurementSync(
+      this.options.studyInstanceUid,
+      this.frames,
+      {
+        onChange: (entries) => this.measurementList.render(entries),
+        onError: (message) => this.options.onError(message),
+      },
+      { persist: this.options.saveMeasurements },
+    );
+    if (!this.options.saveMeasurements) this.measurementList.showNotSaved();
     this.measurements = measurements;
     measurements.start();
     const loaded = measurements.load().then(
