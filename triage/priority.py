@@ -330,15 +330,20 @@ def waiting_reasons(
 
 
 def format_duration(duration: timedelta) -> str:
-    """'under 1 min', '4 min', '2 h', '1 h 5 min' (rounded to the minute)."""
-    seconds = duration.total_seconds()
-    if 0 < seconds < 30:
-        return "under 1 min"
-    minutes = round(seconds / 60)
+    """'45 s', '12 min', '1 h 05 min', '2 d 3 h': whole units, rounded down (a study that has
+    waited 14 min 59 s has waited 14 min; one due in 36 min 59 s is due in 36 min). The same rule
+    and words as the worklist page's formatDuration (frontend/src/worklist/rowFormat.ts), so the
+    server's reasons and the browser's ticking times read alike."""
+    whole = max(0, math.floor(duration.total_seconds()))
+    if whole < 60:
+        return f"{whole} s"
+    minutes = whole // 60
     if minutes < 60:
         return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h" if minutes == 0 else f"{hours} h {minutes} min"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours} h {minutes % 60:02d} min"
+    return f"{hours // 24} d {hours % 24} h"
 
 
 def format_probability(probability: float) -> str:

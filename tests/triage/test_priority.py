@@ -210,20 +210,32 @@ def test_waiting_reasons_say_how_long_it_has_waited_and_when_it_is_due():
 def test_waiting_reasons_say_when_the_max_wait_guard_puts_a_study_first():
     reasons = waiting_reasons(placement_due_at=at(60), arrived_at=at(0), now=at(72))
     assert reasons[0] == "Waiting 1 h 12 min"
+    assert waiting_reasons(placement_due_at=at(60), arrived_at=at(0), now=at(14.99)) == [
+        "Waiting 14 min",
+        "Due in 45 min",
+    ]
     assert reasons[1].startswith("Overdue by 12 min: the max-wait guard")
 
 
 @pytest.mark.parametrize(
     ("duration", "text"),
     [
-        (timedelta(0), "0 min"),
-        (timedelta(seconds=20), "under 1 min"),
+        (timedelta(0), "0 s"),
+        (timedelta(seconds=-5), "0 s"),
+        (timedelta(seconds=45.7), "45 s"),
+        (timedelta(seconds=59.9), "59 s"),
+        (timedelta(seconds=60), "1 min"),
         (timedelta(minutes=4, seconds=20), "4 min"),
-        (timedelta(hours=2), "2 h"),
-        (timedelta(hours=1, minutes=5), "1 h 5 min"),
+        (timedelta(minutes=14, seconds=59.9), "14 min"),
+        (timedelta(minutes=36, seconds=59), "36 min"),
+        (timedelta(minutes=59, seconds=59), "59 min"),
+        (timedelta(hours=1), "1 h 00 min"),
+        (timedelta(hours=1, minutes=5), "1 h 05 min"),
+        (timedelta(hours=23, minutes=59, seconds=59), "23 h 59 min"),
+        (timedelta(hours=26), "1 d 2 h"),
     ],
 )
-def test_durations_read_as_minutes_and_hours(duration, text):
+def test_durations_round_down_in_the_worklist_page_words(duration, text):
     assert format_duration(duration) == text
 
 

@@ -75,6 +75,25 @@ def test_an_overdue_routine_study_is_marked_overdue(client_for):
     assert any("Overdue" in reason for reason in row["reasons"])
 
 
+@pytest.mark.parametrize(("minutes_ago", "due_word"), [(14.6, "Due in "), (24 * 60, "Overdue by ")])
+def test_a_waiting_rows_reasons_end_with_the_two_time_lines_the_browser_rewrites(
+    client_for, minutes_ago, due_word
+):
+    # The worklist page keeps all but these two lines and writes its own, ticking, in the same
+    # words and with the same rounding (frontend/src/worklist/rowFormat.ts placementReasons).
+    waiting_study(0, minutes_ago=minutes_ago)
+
+    row = worklist(client_for("radiologist"))["results"][0]
+
+    *placement, waiting, due = row["reasons"]
+    assert placement and not any(
+        line.startswith(("Waiting ", "Due in ", "Overdue by ")) for line in placement
+    )
+    assert waiting.startswith("Waiting ") and due.startswith(due_word)
+    if minutes_ago == 14.6:
+        assert waiting == "Waiting 14 min"  # rounded down, as in the row (was 15 min)
+
+
 def test_it_searches_by_patient_name_id_and_accession(client_for):
     wanted = waiting_study(0, minutes_ago=3, PatientName="QUINTERO^ANA", PatientID="PID-77")
     waiting_study(1, minutes_ago=2, AccessionNumber="ACC-SEARCH")

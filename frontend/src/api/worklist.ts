@@ -72,7 +72,11 @@ export interface WorklistRow {
   due_at: string;
   overdue: boolean;
   ai: AiResult;
-  /** Why the study is at its place, in words. */
+  /**
+   * Why the study is at its place, in words. For a waiting study the last two lines are the
+   * time-dependent ones ("Waiting 14 min", "Due in 36 min" or "Overdue by …") at the server's now;
+   * the worklist page writes those itself, ticking (rowFormat.ts placementReasons, timeReasons).
+   */
   reasons: string[];
   claim: Claim | null;
   url: string;

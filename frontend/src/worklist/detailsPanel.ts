@@ -7,11 +7,14 @@ import { formatDicomDate, formatPersonName } from "../api/format";
 import type { WorklistRow } from "../api/worklist";
 import { h } from "../pages/dom";
 import { formatInstant } from "../pages/time";
-import { aiFlag } from "./rowFormat";
+import { type ListClock, aiFlag, placementReasons, timeReasons } from "./rowFormat";
 
 export interface DetailsPanel {
   element: HTMLElement;
-  show(row: WorklistRow | null): void;
+  /** Show `row`, fetched on `clock`; null: nothing selected. */
+  show(row: WorklistRow | null, clock: ListClock): void;
+  /** Update the waiting and due lines to `nowMs` (this browser's clock), as the table does. */
+  tick(nowMs: number): void;
 }
 
 function definitions(pairs: [string, string][]): HTMLElement {
@@ -45,7 +48,16 @@ export function createDetailsPanel(canRead: boolean, onOpen: (uid: string) => vo
     body,
   );
 
-  const show = (row: WorklistRow | null): void => {
+  // The time-dependent reasons tick with the table's cells, from the same function and clock.
+  let ticking: { row: WorklistRow; clock: ListClock; items: HTMLLIElement[] } | null = null;
+  const tick = (nowMs: number): void => {
+    if (!ticking) return;
+    const lines = timeReasons(ticking.row, ticking.clock, nowMs);
+    ticking.items.forEach((item, index) => (item.textContent = lines[index] ?? ""));
+  };
+
+  const show = (row: WorklistRow | null, clock: ListClock): void => {
+    ticking = null;
     if (!row) {
       body.replaceChildren(h("p", { class: "muted" }, "Select a study to see why it is here."));
       return;
@@ -58,6 +70,8 @@ export function createDetailsPanel(canRead: boolean, onOpen: (uid: string) => vo
       canRead && row.status === "waiting" && !heldByOther ? "Read" : "View",
     );
     open.addEventListener("click", () => onOpen(row.study_instance_uid));
+    const timeItems = timeReasons(row, clock, Date.now()).map((line) => h("li", {}, line));
+    ticking = { row, clock, items: timeItems };
     body.replaceChildren(
       h(
         "p",
@@ -91,7 +105,8 @@ export function createDetailsPanel(canRead: boolean, onOpen: (uid: string) => vo
       h(
         "ul",
         { class: "details-reasons", "data-testid": "reasons" },
-        ...row.reasons.map((reason) => h("li", {}, reason)),
+        ...placementReasons(row).map((reason) => h("li", {}, reason)),
+        ...timeItems,
       ),
       definitions([
         ["Received", formatInstant(row.received_at)],
@@ -106,5 +121,5 @@ export function createDetailsPanel(canRead: boolean, onOpen: (uid: string) => vo
     );
   };
 
-  return { element, show };
+  return { element, show, tick };
 }

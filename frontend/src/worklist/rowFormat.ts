@@ -5,9 +5,14 @@
 
 import type { AiResult, WorklistRow } from "../api/worklist";
 
-/** "45 s", "12 min", "1 h 05 min", "2 d 3 h": dense, and exact enough to compare rows at a glance. */
+/**
+ * "45 s", "12 min", "1 h 05 min", "2 d 3 h": dense, and exact enough to compare rows at a glance.
+ * Whole units, rounded down (14 min 59 s has waited 14 min). The one duration format of the
+ * worklist page: the row's cells and the details panel both get it through rowTimes; the server's
+ * reasons follow the same rule (triage/priority.py format_duration).
+ */
 export function formatDuration(seconds: number): string {
-  const whole = Math.max(0, Math.floor(seconds));
+  const whole = Number.isFinite(seconds) ? Math.max(0, Math.floor(seconds)) : 0;
   if (whole < 60) return `${whole} s`;
   const minutes = Math.floor(whole / 60);
   if (minutes < 60) return `${minutes} min`;
@@ -39,15 +44,72 @@ export interface DueText {
   overdue: boolean;
 }
 
+/** Seconds from `serverNowMs` to the row's due time (negative once overdue); NaN without one. */
+function secondsLeft(row: WorklistRow, serverNowMs: number): number {
+  return (Date.parse(row.due_at) - serverNowMs) / 1000;
+}
+
 /** "due in 12 min" / "overdue 5 min" at the server's `serverNowMs`; read studies say so. */
 export function dueText(row: WorklistRow, serverNowMs: number): DueText {
   if (row.status === "read") return { text: "read", overdue: false };
-  const left = (Date.parse(row.due_at) - serverNowMs) / 1000;
+  const left = secondsLeft(row, serverNowMs);
   if (!Number.isFinite(left)) return { text: "", overdue: row.overdue };
   return left >= 0
     ? { text: `due in ${formatDuration(left)}`, overdue: false }
     : { text: `overdue ${formatDuration(-left)}`, overdue: true };
 }
+
+/** When a list was fetched (this browser's clock) and the server's clock minus this browser's. */
+export interface ListClock {
+  fetchedAtMs: number;
+  clockOffsetMs: number;
+}
+
+/** What the row's Waiting and Due cells say at this browser's `nowMs`. */
+export interface RowTimes {
+  waiting: string;
+  due: DueText;
+}
+
+/**
+ * The one place a row's times become words: the table's cells and the details panel's lines
+ * both come from here, on the same clock, so they never differ by a minute.
+ */
+export function rowTimes(row: WorklistRow, clock: ListClock, nowMs: number): RowTimes {
+  return {
+    waiting: formatDuration(waitingSecondsAt(row, clock.fetchedAtMs, nowMs)),
+    due: dueText(row, nowMs + clock.clockOffsetMs),
+  };
+}
+
+/**
+ * The details panel's time-dependent reasons for a waiting study, as the server words them
+ * (triage/priority.py waiting_reasons) but ticking: "Waiting 14 min", then "Due in 36 min" or
+ * "Overdue by 5 min: …". Read studies have none.
+ */
+export function timeReasons(row: WorklistRow, clock: ListClock, nowMs: number): string[] {
+  if (row.status !== "waiting") return [];
+  const left = secondsLeft(row, nowMs + clock.clockOffsetMs);
+  const { waiting } = rowTimes(row, clock, nowMs);
+  if (!Number.isFinite(left)) return [`Waiting ${waiting}`];
+  return [
+    `Waiting ${waiting}`,
+    left >= 0
+      ? `Due in ${formatDuration(left)}`
+      : `Overdue by ${formatDuration(-left)}: the max-wait guard puts it ahead of studies not yet due`,
+  ];
+}
+
+/**
+ * The server's reasons for the study's place, without the two time-dependent lines it appends
+ * for a waiting study at its own now (see WorklistRow.reasons): the panel writes those itself.
+ */
+export function placementReasons(row: WorklistRow): string[] {
+  return row.status === "waiting" ? row.reasons.slice(0, -TIME_REASONS) : [...row.reasons];
+}
+
+/** How many time-dependent lines the server appends to a waiting study's reasons. */
+export const TIME_REASONS = 2;
 
 export type AiTone = "flagged" | "clear" | "pending" | "muted" | "failed";
 

@@ -27,7 +27,7 @@ import { createFilterBar } from "./filterBar";
 import { type Connection, followWorklistChanges } from "./liveFeed";
 import { RefreshScheduler } from "./refreshScheduler";
 import { type RowChange, rowChanges } from "./rowChanges";
-import { serverClockOffsetMs } from "./rowFormat";
+import { type ListClock, serverClockOffsetMs } from "./rowFormat";
 import { SORT_LABELS } from "./sorting";
 import { createWorklistTable } from "./worklistTable";
 import {
@@ -54,6 +54,7 @@ const CONNECTION_TEXT: Record<Connection, string> = {
 interface Shown {
   state: WorklistState;
   page: WorklistPage;
+  clock: ListClock;
 }
 
 export function mountWorklistPage(root: HTMLElement, context: PageContext): () => void {
@@ -128,7 +129,8 @@ export function mountWorklistPage(root: HTMLElement, context: PageContext): () =
   function select(uid: string | null, reveal = false): void {
     selectedUid = uid;
     table.select(uid, reveal);
-    details.show(rows().find((row) => row.study_instance_uid === uid) ?? null);
+    const clock = shown?.clock ?? { fetchedAtMs: Date.now(), clockOffsetMs: 0 };
+    details.show(rows().find((row) => row.study_instance_uid === uid) ?? null, clock);
   }
 
   /** After a refresh: the same study if it is still here, else the row now at its old place. */
@@ -170,17 +172,10 @@ export function mountWorklistPage(root: HTMLElement, context: PageContext): () =
           page.results.map((row) => row.study_instance_uid),
         )
       : new Map<string, RowChange>();
-    shown = { state: requested, page };
+    const clock = { fetchedAtMs, clockOffsetMs: serverClockOffsetMs(page.results, fetchedAtMs) };
+    shown = { state: requested, page, clock };
     table.show(
-      {
-        rows: page.results,
-        offset: page.offset,
-        count: page.count,
-        sameList,
-        changes,
-        fetchedAtMs,
-        clockOffsetMs: serverClockOffsetMs(page.results, fetchedAtMs),
-      },
+      { rows: page.results, offset: page.offset, count: page.count, sameList, changes, ...clock },
       selectedUid,
     );
     if (sameList) reselect(previousRows);
@@ -310,7 +305,11 @@ export function mountWorklistPage(root: HTMLElement, context: PageContext): () =
     },
   });
   const fallback = setInterval(() => scheduler.soon(), FALLBACK_REFRESH_MS);
-  const ticker = setInterval(() => table.tick(Date.now()), 1000);
+  const ticker = setInterval(() => {
+    const nowMs = Date.now();
+    table.tick(nowMs);
+    details.tick(nowMs);
+  }, 1000);
 
   scheduler.now();
   table.grid.focus({ preventScroll: true });

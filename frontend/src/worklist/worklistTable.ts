@@ -9,11 +9,11 @@ import { formatDicomDate, formatPersonName } from "../api/format";
 import type { SortName, WorklistRow } from "../api/worklist";
 import { readingPath } from "../app/routes";
 import { h } from "../pages/dom";
-import { aiFlag, claimText, dueText, waitingSecondsAt, formatDuration } from "./rowFormat";
+import { type ListClock, aiFlag, claimText, rowTimes } from "./rowFormat";
 import { type Highlight, RecentChanges, type RowChange } from "./rowChanges";
 import { type SortableColumn, SORT_LABELS, ariaSort, nextSort } from "./sorting";
 
-export interface ShownRows {
+export interface ShownRows extends ListClock {
   rows: readonly WorklistRow[];
   offset: number;
   count: number;
@@ -21,9 +21,6 @@ export interface ShownRows {
   sameList: boolean;
   /** Rows new or moved since that list was last shown. */
   changes: ReadonlyMap<string, RowChange>;
-  fetchedAtMs: number;
-  /** The server's clock minus this browser's. */
-  clockOffsetMs: number;
 }
 
 export interface WorklistTable {
@@ -124,8 +121,7 @@ export function createWorklistTable(handlers: {
 }): WorklistTable {
   let sort: SortName = "priority";
   let ticking: TickingCells[] = [];
-  let fetchedAtMs = 0;
-  let clockOffsetMs = 0;
+  let clock: ListClock = { fetchedAtMs: 0, clockOffsetMs: 0 };
   let highlightTimer: ReturnType<typeof setTimeout> | undefined;
 
   const headers = COLUMNS.map((column) => sortHeader(column, handlers.onSort, () => sort));
@@ -204,10 +200,9 @@ export function createWorklistTable(handlers: {
   };
 
   const tick = (nowMs: number): void => {
-    const serverNow = nowMs + clockOffsetMs;
     for (const cells of ticking) {
-      cells.waiting.textContent = formatDuration(waitingSecondsAt(cells.row, fetchedAtMs, nowMs));
-      const due = dueText(cells.row, serverNow);
+      const { waiting, due } = rowTimes(cells.row, clock, nowMs);
+      cells.waiting.textContent = waiting;
       cells.due.textContent = due.text;
       cells.due.classList.toggle("is-overdue", due.overdue);
     }
@@ -257,8 +252,7 @@ export function createWorklistTable(handlers: {
     element,
     grid,
     show(shown, selectedUid) {
-      fetchedAtMs = shown.fetchedAtMs;
-      clockOffsetMs = shown.clockOffsetMs;
+      clock = { fetchedAtMs: shown.fetchedAtMs, clockOffsetMs: shown.clockOffsetMs };
       ticking = [];
       const now = Date.now();
       if (!shown.sameList) {
