@@ -50,6 +50,33 @@ def qido_search(
     `study_uid` / `series_uid` restrict the search to the study or series of the URL. Ordered
     newest study first, then by series and instance number; `limit`/`offset` applied in SQL.
     """
+    queryset = _qido_matches(query, study_uid, series_uid)
+    queryset = queryset.order_by(*ORDERING[query.level]).values(*fields)
+    if query.limit is not None:
+        return list(queryset[query.offset : query.offset + query.limit])
+    return list(queryset[query.offset :])
+
+
+def qido_count(
+    *,
+    query: QidoQuery,
+    study_uid: str | None = None,
+    series_uid: str | None = None,
+    rows_returned: int | None = None,
+) -> int:
+    """How many results match a QIDO-RS query, whatever its `limit` and `offset`.
+
+    With `rows_returned` (the length of the page qido_search gave), a page that ends the
+    results already says the total, and no COUNT query runs.
+    """
+    if rows_returned is not None:
+        short_page = query.limit is None or rows_returned < query.limit
+        if short_page and (rows_returned or not query.offset):
+            return query.offset + rows_returned
+    return _qido_matches(query, study_uid, series_uid).count()
+
+
+def _qido_matches(query: QidoQuery, study_uid: str | None, series_uid: str | None) -> QuerySet[Any]:
     level = query.level
     prefix = PREFIXES[level]
     queryset: QuerySet[Any] = MODELS[level].objects.all()
@@ -59,10 +86,7 @@ def qido_search(
         queryset = queryset.filter(**{f"{prefix['series']}series_instance_uid": series_uid})
     for condition in query.conditions:
         queryset = queryset.filter(_condition_q(condition, level))
-    queryset = queryset.order_by(*ORDERING[level]).values(*fields)
-    if query.limit is not None:
-        return list(queryset[query.offset : query.offset + query.limit])
-    return list(queryset[query.offset :])
+    return queryset
 
 
 def _condition_q(condition: Condition, level: Level) -> Any:

@@ -1,6 +1,10 @@
 """QIDO-RS (PS3.18 10.6): search studies, series and instances; answers application/dicom+json.
 
 No match is 200 with an empty array, which dicomweb-client and OHIF read without special cases.
+
+QIDO-RS has no total. A client that wants one (the archive browser's pager) sends
+`Prefer: count=exact` (RFC 7240, spelt as PostgREST does) and gets `X-Total-Count`; others pay
+nothing, and a page that ends the results says its total without a COUNT query.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from archive.dicomweb.errors import NotAcceptable
 from archive.dicomweb.json_responses import DICOM_JSON
 from archive.dicomweb.qido_json import ResultShape, search_body
 from archive.dicomweb.qido_query import Level, qido_query_parse
-from archive.selectors import qido_search
+from archive.selectors import qido_count, qido_search
 
 JSON_TYPES = (DICOM_JSON, "application/json")
+COUNT_PREFERENCE = "count=exact"
 
 
 def search_response(
@@ -37,7 +42,21 @@ def search_response(
         query=query, fields=shape.fields(), study_uid=study_uid, series_uid=series_uid
     )
     root = dicomweb_root(request)
-    return HttpResponse(search_body(rows, shape, root), content_type=DICOM_JSON)
+    response = HttpResponse(search_body(rows, shape, root), content_type=DICOM_JSON)
+    response["Vary"] = "Accept, Prefer"
+    if COUNT_PREFERENCE in _preferences(request):
+        total = qido_count(
+            query=query, study_uid=study_uid, series_uid=series_uid, rows_returned=len(rows)
+        )
+        response["X-Total-Count"] = str(total)
+        response["Preference-Applied"] = COUNT_PREFERENCE
+    return response
+
+
+def _preferences(request: Request) -> set[str]:
+    """The preferences of the Prefer header (RFC 7240), lower-cased, parameters dropped."""
+    header = request.headers.get("Prefer", "")
+    return {p.split(";")[0].strip().lower() for p in header.split(",") if p.strip()}
 
 
 def json_accept_check(request: Request) -> None:

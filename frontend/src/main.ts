@@ -11,7 +11,7 @@ function byId(id: string): HTMLElement {
 
 const header = mountHeader(byId("topbar"));
 // Which pages to offer depends on the roles; a failed /api/me (session ended) leaves none, and
-// the archive page, shown then, says how to sign in again.
+// the start page, shown then, says how to sign in again.
 getMe()
   .catch(() => null)
   .then((me) => {

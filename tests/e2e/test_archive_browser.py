@@ -1,4 +1,5 @@
-"""The archive browser in a real browser: sign in, list, search, open a study's series."""
+"""The archive browser in a real browser: sign in, list with the total, search, open a study's
+series, open it in the reading viewer; and every role's landing page and tabs, none refused."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, Response, expect
 
 from tests.conftest import SHARED_DICOM
 from tests.e2e.conftest import launch_chromium, new_page, screenshot, sign_in
+from tests.triage.studies import stable
 
 CT_3_SLICES = sorted((SHARED_DICOM / "ct" / "dcmqi_ct_3slice").glob("*.dcm"))
 OTHER_STUDIES = [
@@ -20,8 +22,26 @@ OTHER_STUDIES = [
 
 @pytest.fixture
 def archive(transactional_db: None, ingest_file: Callable[[Path], object]) -> None:
+    from archive.models import Study
+
     for path in [*CT_3_SLICES, *OTHER_STUDIES]:
         ingest_file(path)
+    # Stable, so on the worklist as the archive's signal puts them: the viewer reads them there.
+    for study in Study.objects.all():
+        stable(study)
+
+
+def refused_requests(page: Page) -> list[str]:
+    """API and DICOMweb requests the server answers with an error, as the page makes them."""
+    refused: list[str] = []
+
+    def check(response: Response) -> None:
+        path = response.url.split("//", 1)[-1].split("/", 1)[-1]
+        if response.status >= 400 and path.startswith(("api/", "dicomweb/")):
+            refused.append(f"{response.status} {response.request.method} /{path}")
+
+    page.on("response", check)
+    return refused
 
 
 def test_a_radiologist_searches_the_archive_and_opens_a_study(
@@ -37,7 +57,8 @@ def test_a_radiologist_searches_the_archive_and_opens_a_study(
 
         rows = page.locator("table.studies tbody tr")
         expect(rows).to_have_count(3)
-        expect(page.locator(".pager-position")).to_have_text("Studies 1\u20133")
+        expect(page.locator(".pager-position")).to_have_text("Studies 1\u20133 of 3")
+        expect(page.get_by_role("button", name="Next")).to_be_disabled()
 
         # Arrow keys move between rows; Enter opens the focused one.
         rows.first.focus()
@@ -73,11 +94,24 @@ def test_a_radiologist_searches_the_archive_and_opens_a_study(
 
         screenshot(page, "archive-browser")
 
+        # The open study goes to the reading viewer, as from the worklist.
+        uid = rows.first.get_attribute("data-study-uid")
+        viewer_link = page.locator(".series-panel").get_by_role("link", name="Open in viewer")
+        expect(viewer_link).to_have_attribute("href", f"/read/{uid}")
+        row_link = rows.first.get_by_role("link", name="Open JANCT000")
+        expect(row_link).to_have_attribute("href", f"/read/{uid}")
+        row_link.click()
+        expect(page).to_have_url(f"{app_server}/read/{uid}")
+        expect(page.locator(".reading-viewer")).to_have_attribute("data-ready", "true")
+        expect(page.get_by_test_id("claim-status")).to_have_text("You are reading this study.")
+        page.go_back()
+        expect(page).to_have_url(f"{app_server}/archive?pid=99000")
+
         page.get_by_role("button", name="Sign out").click()
         expect(page).to_have_url(f"{app_server}/accounts/login/")
 
 
-def test_a_role_without_archive_access_is_told_so(
+def test_an_annotator_lands_on_a_start_page_that_says_what_they_can_do(
     app_server: str,
     archive: None,
     make_user: Callable[..., object],
@@ -85,6 +119,59 @@ def test_a_role_without_archive_access_is_told_so(
     make_user("annotator")
     with launch_chromium() as browser:
         page = new_page(browser)
+        refused = refused_requests(page)
         sign_in(page, app_server, "annotator-user")
-        expect(page.get_by_role("alert")).to_contain_text("Your role cannot read the archive.")
-        screenshot(page, "archive-browser-forbidden")
+
+        start = page.get_by_test_id("start-page")
+        expect(start.get_by_role("heading", level=1)).to_have_text("Welcome, annotator-user")
+        expect(start).to_contain_text("Annotator: label de-identified images")
+        expect(start).to_contain_text("The annotation workspace is being built.")
+        expect(start.get_by_role("link", name="Keyboard shortcuts")).to_have_attribute(
+            "href", "/settings/shortcuts"
+        )
+        expect(page.get_by_role("alert")).to_have_count(0)
+        tabs = page.get_by_role("navigation", name="Sections").get_by_role("link")
+        expect(tabs).to_have_text(["Start", "Shortcuts"])
+        expect(tabs.first).to_have_attribute("aria-current", "page")
+        screenshot(page, "start-page-annotator")
+
+        # Typed in by hand, the archive says no without asking the server.
+        page.goto(f"{app_server}/archive")
+        expect(page.get_by_role("alert")).to_contain_text("Your role may not read the archive.")
+        expect(page.locator("table.studies")).to_have_count(0)
+        assert refused == []
+
+        page.goto(app_server)
+        start.get_by_role("button", name="Sign out").click()
+        expect(page).to_have_url(f"{app_server}/accounts/login/")
+
+
+# Where "/" leads each role that uses the browser.
+LANDING = {
+    "radiologist": "worklist",
+    "reviewer": "worklist",
+    "admin": "worklist",
+    "annotator": "start",
+}
+
+
+def test_no_role_meets_a_refused_request_on_its_landing_page_or_its_tabs(
+    app_server: str,
+    archive: None,
+    make_user: Callable[..., object],
+) -> None:
+    for role in LANDING:
+        make_user(role)
+    with launch_chromium() as browser:
+        for role, landing in LANDING.items():
+            page = new_page(browser)
+            refused = refused_requests(page)
+            sign_in(page, app_server, f"{role}-user")
+            expect(page.locator("#app")).to_have_attribute("data-page", landing)
+            tabs = page.get_by_role("navigation", name="Sections").get_by_role("link")
+            for name in tabs.all_inner_texts():
+                tabs.filter(has_text=name).click()
+                expect(tabs.filter(has_text=name)).to_have_attribute("aria-current", "page")
+                page.wait_for_timeout(500)  # let the page's first requests answer
+            assert refused == [], role
+            page.context.close()

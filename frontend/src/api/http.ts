@@ -47,32 +47,47 @@ async function detailOf(response: Response): Promise<string> {
   return response.statusText;
 }
 
+/** What a GET may add: the media type it accepts, an abort signal, the value of 204, more headers. */
+export interface GetOptions<T> {
+  accept?: string;
+  signal?: AbortSignal;
+  emptyValue?: T;
+  headers?: Record<string, string>;
+}
+
 /**
  * GET a JSON resource as the logged-in user. 204 No Content reads as `emptyValue` (QIDO-RS
  * answers an empty search that way). Throws ApiError for HTTP errors and network failures.
  */
-export async function getJson<T>(
+export async function getJson<T>(url: string, options: GetOptions<T> = {}): Promise<T> {
+  return (await getJsonResponse(url, options)).body;
+}
+
+/** getJson, with the response's headers too (a total count sent beside the body). */
+export async function getJsonResponse<T>(
   url: string,
-  options: { accept?: string; signal?: AbortSignal; emptyValue?: T } = {},
-): Promise<T> {
+  options: GetOptions<T> = {},
+): Promise<{ body: T; headers: Headers }> {
   let response: Response;
   try {
     response = await fetch(url, {
       method: "GET",
       credentials: "same-origin",
-      headers: { Accept: options.accept ?? "application/json" },
+      headers: { ...options.headers, Accept: options.accept ?? "application/json" },
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new ApiError("network", "The server could not be reached.");
   }
-  if (response.status === 204 && options.emptyValue !== undefined) return options.emptyValue;
+  if (response.status === 204 && options.emptyValue !== undefined) {
+    return { body: options.emptyValue, headers: response.headers };
+  }
   if (!response.ok) {
     const detail = await detailOf(response);
     throw new ApiError(errorKindForStatus(response.status), detail, response.status);
   }
-  return (await response.json()) as T;
+  return { body: (await response.json()) as T, headers: response.headers };
 }
 
 /** A cookie's value from a `document.cookie` string, or "" when it is not set. */

@@ -10,10 +10,11 @@ import {
   stringValues,
 } from "./dicomJson";
 import { toDicomDateRange } from "./format";
-import { getJson } from "./http";
+import { getJson, getJsonResponse } from "./http";
 
 export const DICOMWEB_ROOT = "/dicomweb";
 const DICOM_JSON = "application/dicom+json";
+const COUNT_PREFERENCE = "count=exact";
 
 export interface StudySearch {
   patientName: string;
@@ -115,18 +116,34 @@ export function sortSeries(series: SeriesSummary[]): SeriesSummary[] {
   );
 }
 
+/** One page of a study search, with the number of studies the whole search matches. */
+export interface StudyPage {
+  studies: StudySummary[];
+  /** From the archive's X-Total-Count; undefined when a server does not send it. */
+  total: number | undefined;
+}
+
+/** The total a QIDO-RS answer carries in X-Total-Count, if it carries one. */
+export function totalFrom(headers: Headers): number | undefined {
+  const value = headers.get("X-Total-Count");
+  const total = value === null ? Number.NaN : Number(value);
+  return Number.isInteger(total) && total >= 0 ? total : undefined;
+}
+
 export async function searchStudies(
   search: StudySearch,
   page: { offset: number; limit: number },
   signal?: AbortSignal,
-): Promise<StudySummary[]> {
+): Promise<StudyPage> {
   const url = `${DICOMWEB_ROOT}/studies?${studySearchParams(search, page).toString()}`;
-  const datasets = await getJson<DicomJsonDataset[]>(url, {
+  const { body, headers } = await getJsonResponse<DicomJsonDataset[]>(url, {
     accept: DICOM_JSON,
     emptyValue: [],
+    // Our archive counts the matches only when asked (QIDO-RS itself has no total).
+    headers: { Prefer: COUNT_PREFERENCE },
     ...(signal ? { signal } : {}),
   });
-  return datasets.map(parseStudy);
+  return { studies: body.map(parseStudy), total: totalFrom(headers) };
 }
 
 export async function searchSeries(

@@ -1,10 +1,17 @@
 /** What a user's roles let them do in the browser (the server enforces the same rules). */
 
 const WORKLIST_ROLES = ["radiologist", "reviewer", "admin"];
+/** archive.view_instance in accounts/roles.py: annotators will only see de-identified copies. */
+const ARCHIVE_ROLES = ["radiologist", "reviewer", "admin"];
 
 /** Radiologists, reviewers and admins see the worklist and the turnaround dashboard. */
 export function canSeeWorklist(roles: readonly string[]): boolean {
   return roles.some((role) => WORKLIST_ROLES.includes(role));
+}
+
+/** Radiologists, reviewers and admins search the archive (QIDO-RS) and see its images. */
+export function canReadArchive(roles: readonly string[]): boolean {
+  return roles.some((role) => ARCHIVE_ROLES.includes(role));
 }
 
 /** Only radiologists claim and read studies. */

@@ -9,10 +9,11 @@ import { mountDashboardPage } from "../dashboard/dashboardPage";
 import { mountArchiveBrowser } from "../pages/archive/archiveBrowser";
 import { h } from "../pages/dom";
 import type { Header } from "../pages/header";
+import { mountStartPage } from "../pages/start/startPage";
 import { mountReadingPage } from "../reading/readingPage";
 import { mountShortcutSettings } from "../settings/shortcutSettings";
 import { mountWorklistPage } from "../worklist/worklistPage";
-import { canSeeWorklist } from "./roles";
+import { canReadArchive, canSeeWorklist } from "./roles";
 import { type Route, isAppPath, readingPath, routeFor, sectionOf } from "./routes";
 
 /** What a page may ask of the router. */
@@ -29,6 +30,7 @@ export interface PageContext {
 type Unmount = () => void;
 
 const TITLES: Record<Route["page"], string> = {
+  start: "Start",
   worklist: "Worklist",
   archive: "Archive",
   dashboard: "Turnaround",
@@ -49,9 +51,15 @@ function notice(root: HTMLElement, text: string): Unmount {
   return () => root.replaceChildren();
 }
 
+/**
+ * The page for a route, or a notice when the user's roles may not use it: a page never starts
+ * requests its user's role is refused (the server refuses them too).
+ */
 function mount(route: Route, root: HTMLElement, context: PageContext, worklistUrl: () => string): Unmount {
   const seesWorklist = canSeeWorklist(context.me.roles);
   switch (route.page) {
+    case "start":
+      return mountStartPage(root, context.me);
     case "worklist":
       return seesWorklist
         ? mountWorklistPage(root, context)
@@ -61,14 +69,18 @@ function mount(route: Route, root: HTMLElement, context: PageContext, worklistUr
         ? mountDashboardPage(root, context)
         : notice(root, "Your role may not see the turnaround dashboard.");
     case "archive":
-      return mountArchiveBrowser(root);
+      return canReadArchive(context.me.roles)
+        ? mountArchiveBrowser(root, context.me.roles)
+        : notice(root, "Your role may not read the archive.");
     case "shortcuts":
       return mountShortcutSettings(root);
     case "reading":
-      return mountReadingPage(root, route.studyUid, {
-        toWorklist: (message) => context.go(worklistUrl(), message),
-        toStudy: (uid) => context.go(readingPath(uid)),
-      });
+      return seesWorklist
+        ? mountReadingPage(root, route.studyUid, {
+            toWorklist: (message) => context.go(worklistUrl(), message),
+            toStudy: (uid) => context.go(readingPath(uid)),
+          })
+        : notice(root, "Your role may not open studies.");
     case "not-found":
       return notice(root, "There is no page at this address.");
   }

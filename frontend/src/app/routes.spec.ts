@@ -3,11 +3,12 @@ import { describe, expect, it } from "vitest";
 import { isAppPath, readingPath, routeFor, sectionOf } from "./routes";
 
 describe("routeFor", () => {
-  it("opens the worklist at / for those who may see it, else the archive", () => {
+  it("opens the worklist at / for those who may see it, else the start page", () => {
     expect(routeFor("/", ["radiologist"])).toEqual({ page: "worklist" });
     expect(routeFor("/", ["reviewer"])).toEqual({ page: "worklist" });
-    expect(routeFor("/", ["annotator"])).toEqual({ page: "archive" });
-    expect(routeFor("/", [])).toEqual({ page: "archive" });
+    expect(routeFor("/", ["admin"])).toEqual({ page: "worklist" });
+    expect(routeFor("/", ["annotator"])).toEqual({ page: "start" });
+    expect(routeFor("/", [])).toEqual({ page: "start" });
   });
 
   it("knows every page, with or without a trailing slash", () => {
@@ -33,5 +34,6 @@ describe("routeFor", () => {
   it("marks reading as part of the worklist", () => {
     expect(sectionOf({ page: "reading", studyUid: "1" })).toBe("worklist");
     expect(sectionOf({ page: "not-found" })).toBeNull();
+    expect(sectionOf({ page: "start" })).toBe("start");
   });
 });

@@ -3,6 +3,7 @@
 import { canSeeWorklist } from "./roles";
 
 export type Route =
+  | { page: "start" }
   | { page: "worklist" }
   | { page: "archive" }
   | { page: "dashboard" }
@@ -10,7 +11,7 @@ export type Route =
   | { page: "reading"; studyUid: string }
   | { page: "not-found" };
 
-export type Section = "worklist" | "archive" | "dashboard" | "shortcuts";
+export type Section = "start" | "worklist" | "archive" | "dashboard" | "shortcuts";
 
 const FIXED: Record<string, Route> = {
   "/worklist": { page: "worklist" },
@@ -20,9 +21,12 @@ const FIXED: Record<string, Route> = {
 };
 const READING = /^\/read\/([^/]+)\/?$/;
 
-/** The page for a path. "/" is the worklist for those who may see it, else the archive. */
+/**
+ * The page for a path. "/" is the worklist for those who may see it, else the start page that
+ * says what the user's roles let them do (annotators until their workspace exists).
+ */
 export function routeFor(pathname: string, roles: readonly string[]): Route {
-  if (pathname === "/") return canSeeWorklist(roles) ? { page: "worklist" } : { page: "archive" };
+  if (pathname === "/") return canSeeWorklist(roles) ? { page: "worklist" } : { page: "start" };
   const fixed = FIXED[pathname.replace(/\/$/, "")];
   if (fixed) return fixed;
   const reading = READING.exec(pathname);
@@ -51,6 +55,7 @@ export function sectionOf(route: Route): Section | null {
     case "worklist":
     case "reading":
       return "worklist";
+    case "start":
     case "archive":
     case "dashboard":
     case "shortcuts":

@@ -2,7 +2,7 @@
 
 import { readCookie } from "../api/http";
 import type { Me } from "../api/me";
-import { canSeeWorklist } from "../app/roles";
+import { canReadArchive, canSeeWorklist } from "../app/roles";
 import type { Section } from "../app/routes";
 import { h } from "./dom";
 
@@ -15,27 +15,36 @@ export interface Header {
   setWorklistHref(href: string): void;
 }
 
-const TABS: { section: Section; label: string; href: string; forWorklistRoles: boolean }[] = [
-  { section: "worklist", label: "Worklist", href: "/worklist", forWorklistRoles: true },
-  { section: "archive", label: "Archive", href: "/archive", forWorklistRoles: false },
-  { section: "dashboard", label: "Dashboard", href: "/dashboard", forWorklistRoles: true },
-  { section: "shortcuts", label: "Shortcuts", href: "/settings/shortcuts", forWorklistRoles: true },
+type Roles = readonly string[];
+
+/** Each tab and who sees it: only the sections the user's roles may use (the server agrees). */
+const TABS: { section: Section; label: string; href: string; shows: (roles: Roles) => boolean }[] = [
+  { section: "start", label: "Start", href: "/", shows: (roles) => !canSeeWorklist(roles) },
+  { section: "worklist", label: "Worklist", href: "/worklist", shows: canSeeWorklist },
+  { section: "archive", label: "Archive", href: "/archive", shows: canReadArchive },
+  { section: "dashboard", label: "Dashboard", href: "/dashboard", shows: canSeeWorklist },
+  { section: "shortcuts", label: "Shortcuts", href: "/settings/shortcuts", shows: (roles) => !!roles[0] },
 ];
+
+/** The sign-out form: LogoutView accepts POST only, with the CSRF token from its cookie. */
+export function signOutForm(label = "Sign out"): HTMLFormElement {
+  const csrf = h("input", { type: "hidden", name: "csrfmiddlewaretoken" });
+  const form = h(
+    "form",
+    { method: "post", action: "/accounts/logout/", class: "logout" },
+    csrf,
+    h("button", { type: "submit", class: "button-quiet" }, label),
+  );
+  form.addEventListener("submit", () => {
+    csrf.value = readCookie(document.cookie, "csrftoken");
+  });
+  return form;
+}
 
 export function mountHeader(root: HTMLElement): Header {
   const user = h("span", { class: "user-name" }, "…");
   const roles = h("span", { class: "user-roles" });
-  const csrf = h("input", { type: "hidden", name: "csrfmiddlewaretoken" });
-  // LogoutView accepts POST only, with the CSRF token Django keeps in the csrftoken cookie.
-  const logout = h(
-    "form",
-    { method: "post", action: "/accounts/logout/", class: "logout" },
-    csrf,
-    h("button", { type: "submit", class: "button-quiet" }, "Sign out"),
-  );
-  logout.addEventListener("submit", () => {
-    csrf.value = readCookie(document.cookie, "csrftoken");
-  });
+  const logout = signOutForm();
   const links = new Map(
     TABS.map((tab) => [tab.section, h("a", { href: tab.href, "data-section": tab.section }, tab.label)]),
   );
@@ -50,11 +59,9 @@ export function mountHeader(root: HTMLElement): Header {
     setUser(me) {
       user.textContent = me ? me.username : "(unknown user)";
       roles.textContent = me ? me.roles.join(", ") : "";
-      const worklistRoles = canSeeWorklist(me?.roles ?? []);
+      const granted = me?.roles ?? [];
       nav.replaceChildren(
-        ...TABS.filter((tab) => worklistRoles || !tab.forWorklistRoles).flatMap(
-          (tab) => links.get(tab.section) ?? [],
-        ),
+        ...TABS.filter((tab) => tab.shows(granted)).flatMap((tab) => links.get(tab.section) ?? []),
       );
     },
     setCurrent(section) {

@@ -1,18 +1,28 @@
-/** The archive browser page: search studies, page through them, open one to see its series. */
+/**
+ * The archive browser page: search studies, page through them (with the archive's total), open
+ * one to see its series, and open it in the reading viewer as the worklist does.
+ */
 
 import { type StudySearch, type StudySummary, searchStudies } from "../../api/qido";
+import { canSeeWorklist } from "../../app/roles";
+import { readingPath } from "../../app/routes";
 import { showAlert } from "../alert";
 import { h } from "../dom";
 import { describeError } from "../messages";
-import { type BrowserState, pageLabel, stateFromQuery, stateToQuery } from "./searchState";
+import { type BrowserState, hasNextPage, pageLabel, stateFromQuery, stateToQuery } from "./searchState";
 import { createSearchForm } from "./searchForm";
 import { createSeriesPanel } from "./seriesPanel";
-import { createStudyTable } from "./studyTable";
+import { type ViewerHref, createStudyTable } from "./studyTable";
+import "./archive.css";
 
 export const PAGE_SIZE = 50;
 
-/** Mount the page into `root`; returns a function that unmounts it, abandoning open requests. */
-export function mountArchiveBrowser(root: HTMLElement): () => void {
+/**
+ * Mount the page into `root`; returns a function that unmounts it, abandoning open requests.
+ * `roles`: those who may see the worklist open its studies in the viewer from here too.
+ */
+export function mountArchiveBrowser(root: HTMLElement, roles: readonly string[]): () => void {
+  const viewerHref: ViewerHref = canSeeWorklist(roles) ? readingPath : null;
   let state: BrowserState = stateFromQuery(window.location.search);
   let controller: AbortController | undefined;
 
@@ -25,12 +35,12 @@ export function mountArchiveBrowser(root: HTMLElement): () => void {
   const series = createSeriesPanel((study, returnFocus) => {
     table.markOpen(undefined);
     if (returnFocus) table.focusRow(study.studyInstanceUid);
-  });
+  }, viewerHref);
   const openStudy = (study: StudySummary): void => {
     table.markOpen(study.studyInstanceUid);
     void series.open(study);
   };
-  const table = createStudyTable(openStudy);
+  const table = createStudyTable(openStudy, viewerHref);
   const form = createSearchForm((search: StudySearch) => {
     void load({ search, offset: 0 });
   });
@@ -67,17 +77,16 @@ export function mountArchiveBrowser(root: HTMLElement): () => void {
     next.disabled = true;
     series.close(false);
     try {
-      const studies = await searchStudies(
+      const { studies, total } = await searchStudies(
         state.search,
         { offset: state.offset, limit: PAGE_SIZE },
         controller.signal,
       );
       table.show(studies);
-      position.textContent = pageLabel(state.offset, studies.length);
+      position.textContent = pageLabel(state.offset, studies.length, total);
       status.textContent = studies.length ? "" : "No studies match this search.";
       previous.disabled = state.offset === 0;
-      // QIDO-RS gives no total: a full page means there may be more.
-      next.disabled = studies.length < PAGE_SIZE;
+      next.disabled = !hasNextPage(state.offset, studies.length, PAGE_SIZE, total);
     } catch (error) {
       if (error instanceof DOMException && error.name === "AbortError") return;
       table.show([]);

@@ -37,8 +37,22 @@ export function stateFromQuery(query: string): BrowserState {
   return { search, offset: Number.isFinite(offset) && offset > 0 ? offset : 0 };
 }
 
-/** "Studies 51–100" for a page that returned `count` rows; "" for an empty first page. */
-export function pageLabel(offset: number, count: number): string {
-  if (count === 0) return offset > 0 ? "No more studies" : "";
-  return `Studies ${offset + 1}–${offset + count}`;
+const COUNT = new Intl.NumberFormat("en-US");
+
+/**
+ * "Studies 51–100 of 1,234" for a page that returned `count` rows of `total`; without a total
+ * (a server that sends none) "Studies 51–100"; "" for an empty first page.
+ */
+export function pageLabel(offset: number, count: number, total?: number): string {
+  if (count === 0) {
+    if (offset === 0) return "";
+    return total === undefined ? "No more studies" : `No more studies (${COUNT.format(total)} in all)`;
+  }
+  const range = `Studies ${COUNT.format(offset + 1)}–${COUNT.format(offset + count)}`;
+  return total === undefined ? range : `${range} of ${COUNT.format(total)}`;
+}
+
+/** Whether a page after this one may hold studies: by the total when known, else a full page. */
+export function hasNextPage(offset: number, count: number, pageSize: number, total?: number): boolean {
+  return total === undefined ? count >= pageSize : offset + count < total;
 }

@@ -9,6 +9,7 @@ import {
 } from "../../api/qido";
 import { h } from "../dom";
 import { countLabel, describeError } from "../messages";
+import type { ViewerHref } from "./studyTable";
 
 export interface SeriesPanel {
   element: HTMLElement;
@@ -62,9 +63,11 @@ function seriesItem(study: StudySummary, series: SeriesSummary): HTMLElement {
 
 export function createSeriesPanel(
   onClose: (study: StudySummary, returnFocus: boolean) => void,
+  viewerHref: ViewerHref,
 ): SeriesPanel {
   const heading = h("h2", { id: "series-heading" }, "Series");
   const summary = h("p", { class: "series-study" }, "Select a study to see its series.");
+  const viewerLink = h("a", { class: "open-viewer", hidden: true }, "Open in viewer");
   const status = h("p", { class: "status", role: "status" });
   const list = h("ul", { class: "series-list", "aria-labelledby": "series-heading" });
   const closeButton = h("button", { type: "button", class: "button-quiet", hidden: true }, "Close");
@@ -73,6 +76,7 @@ export function createSeriesPanel(
     { class: "series-panel", "aria-labelledby": "series-heading" },
     h("div", { class: "panel-head" }, heading, closeButton),
     summary,
+    viewerLink,
     status,
     list,
   );
@@ -84,6 +88,8 @@ export function createSeriesPanel(
     const closed = current;
     current = undefined;
     closeButton.hidden = true;
+    viewerLink.hidden = true;
+    viewerLink.removeAttribute("href");
     summary.textContent = "Select a study to see its series.";
     status.textContent = "";
     status.classList.remove("is-error");
@@ -100,6 +106,10 @@ export function createSeriesPanel(
     controller = new AbortController();
     current = study;
     closeButton.hidden = false;
+    if (viewerHref) {
+      viewerLink.href = viewerHref(study.studyInstanceUid);
+      viewerLink.hidden = false;
+    }
     summary.textContent = [
       formatPersonName(study.patientName) || "(no name)",
       study.patientId,

@@ -1,6 +1,8 @@
 /**
  * The study list: one row per study, keyboard navigable. Up/Down (and Home/End) move between
  * rows, Enter or Space opens the focused study; only one row is in the tab order at a time.
+ * For roles that may open the viewer, each row ends in a link to the study's reading page (out
+ * of the tab order like the rows' cells; the series panel of the open study has one in it).
  */
 
 import { formatDicomDate, formatDicomTime, formatPersonName } from "../../api/format";
@@ -30,7 +32,28 @@ function counts(study: StudySummary): string {
   return `${series} / ${instances}`;
 }
 
-function studyRow(study: StudySummary): HTMLTableRowElement {
+/** Where a study opens in the viewer, or null for a role that may not open it. */
+export type ViewerHref = ((studyInstanceUid: string) => string) | null;
+
+function viewerCell(study: StudySummary, name: string, viewerHref: ViewerHref): HTMLElement | null {
+  if (!viewerHref) return null;
+  return h(
+    "td",
+    { class: "cell-action" },
+    h(
+      "a",
+      {
+        class: "open-viewer",
+        href: viewerHref(study.studyInstanceUid),
+        tabindex: -1,
+        "aria-label": `Open ${name} in the viewer`,
+      },
+      "Open",
+    ),
+  );
+}
+
+function studyRow(study: StudySummary, viewerHref: ViewerHref): HTMLTableRowElement {
   const name = formatPersonName(study.patientName) || "(no name)";
   const time = formatDicomTime(study.studyTime);
   return h(
@@ -47,15 +70,20 @@ function studyRow(study: StudySummary): HTMLTableRowElement {
     h("td", { class: "cell-description", title: study.description || undefined }, study.description),
     h("td", { class: "cell-mono" }, study.accessionNumber),
     h("td", { class: "cell-number" }, counts(study)),
+    viewerCell(study, name, viewerHref),
   );
 }
 
-export function createStudyTable(onOpen: (study: StudySummary) => void): StudyTable {
+export function createStudyTable(
+  onOpen: (study: StudySummary) => void,
+  viewerHref: ViewerHref,
+): StudyTable {
   const body = h("tbody");
+  const columns = viewerHref ? [...COLUMNS, "Viewer"] : COLUMNS;
   const element = h(
     "table",
     { class: "studies", "aria-label": "Studies" },
-    h("thead", {}, h("tr", {}, ...COLUMNS.map((column) => h("th", { scope: "col" }, column)))),
+    h("thead", {}, h("tr", {}, ...columns.map((column) => h("th", { scope: "col" }, column)))),
     body,
   );
   let studies: StudySummary[] = [];
@@ -70,6 +98,8 @@ export function createStudyTable(onOpen: (study: StudySummary) => void): StudyTa
   const indexOf = (row: Element | null): number => rows.indexOf(row as HTMLTableRowElement);
 
   body.addEventListener("click", (event) => {
+    // The viewer link navigates (the router takes it); it does not also open the series.
+    if ((event.target as Element).closest("a[href]")) return;
     const row = (event.target as Element).closest("tr");
     const index = indexOf(row);
     const study = studies[index];
@@ -101,7 +131,7 @@ export function createStudyTable(onOpen: (study: StudySummary) => void): StudyTa
     element,
     show(next) {
       studies = next;
-      rows = next.map(studyRow);
+      rows = next.map((study) => studyRow(study, viewerHref));
       body.replaceChildren(...rows);
       setActive(0, false);
     },
