@@ -7,22 +7,48 @@
 
 import { utilities as metadataUtilities } from "@cornerstonejs/metadata";
 
-import type { DicomJsonDataset } from "../api/dicomJson";
+import { type DicomJsonDataset, firstString } from "../api/dicomJson";
 import { getJson } from "../api/http";
 import { DICOMWEB_ROOT, type SeriesSummary, searchSeries } from "../api/qido";
 import { type StackFrame, seriesFrames } from "./imageIds";
+import { seriesKind } from "./seriesKinds";
 
 export interface SeriesStack {
   series: SeriesSummary;
   frames: StackFrame[];
 }
 
+/** A DICOM SEG series: shown over the images it segments, never as images of its own. */
+export interface SegmentationSeries {
+  series: SeriesSummary;
+  instances: DicomJsonDataset[];
+}
+
+interface StudySeries {
+  stacks: SeriesStack[];
+  segmentations: SegmentationSeries[];
+}
+
+const SOP_CLASS_UID = "00080016";
+
 /** The studies being read now and next: enough to reopen the last few without refetching. */
 const REMEMBERED_STUDIES = 4;
-const studies = new Map<string, Promise<SeriesStack[]>>();
+const studies = new Map<string, Promise<StudySeries>>();
 
-/** The study's series that hold images, in series order, with their frames in display order. */
-export function loadStudyStacks(studyInstanceUid: string): Promise<SeriesStack[]> {
+/**
+ * The study's series that hold images to read, in series order, with their frames in display
+ * order. Segmentations, reports, presentation states and key objects are not among them.
+ */
+export async function loadStudyStacks(studyInstanceUid: string): Promise<SeriesStack[]> {
+  return (await loadStudySeries(studyInstanceUid)).stacks;
+}
+
+/** The study's DICOM SEG series, with their instances' metadata. */
+export async function loadStudySegmentations(studyInstanceUid: string): Promise<SegmentationSeries[]> {
+  return (await loadStudySeries(studyInstanceUid)).segmentations;
+}
+
+function loadStudySeries(studyInstanceUid: string): Promise<StudySeries> {
   const known = studies.get(studyInstanceUid);
   if (known) {
     // Most recently used last, so the oldest study is the one forgotten.
@@ -42,23 +68,34 @@ export function loadStudyStacks(studyInstanceUid: string): Promise<SeriesStack[]
   return loading;
 }
 
-async function fetchStacks(studyInstanceUid: string): Promise<SeriesStack[]> {
+async function fetchStacks(studyInstanceUid: string): Promise<StudySeries> {
   // Image ids carry the absolute URL: the loader fetches the frames from its own workers' pool.
   const root = `${window.location.origin}${DICOMWEB_ROOT}`;
   const series = await searchSeries(studyInstanceUid);
-  const stacks = await Promise.all(
+  const found: StudySeries = { stacks: [], segmentations: [] };
+  const loaded = await Promise.all(
     series.map(async (summary) => {
       const instances = await getJson<DicomJsonDataset[]>(metadataUrl(studyInstanceUid, summary), {
         accept: "application/dicom+json",
         emptyValue: [],
       });
-      const frames = seriesFrames(root, studyInstanceUid, summary.seriesInstanceUid, instances);
-      // Once per instance: the providers find an instance's frames by its base image id.
-      for (const frame of frames) if (frame.frameNumber === 1) registerMetadata(frame);
-      return { series: summary, frames };
+      return { summary, instances };
     }),
   );
-  return stacks.filter((stack) => stack.frames.length > 0);
+  for (const { summary, instances } of loaded) {
+    const first = instances[0];
+    const kind = seriesKind(summary.modality, first ? firstString(first, SOP_CLASS_UID) : undefined);
+    if (kind === "segmentation") {
+      if (instances.length) found.segmentations.push({ series: summary, instances });
+      continue;
+    }
+    if (kind !== "image") continue;
+    const frames = seriesFrames(root, studyInstanceUid, summary.seriesInstanceUid, instances);
+    // Once per instance: the providers find an instance's frames by its base image id.
+    for (const frame of frames) if (frame.frameNumber === 1) registerMetadata(frame);
+    if (frames.length) found.stacks.push({ series: summary, frames });
+  }
+  return found;
 }
 
 function metadataUrl(studyInstanceUid: string, series: SeriesSummary): string {

@@ -78,6 +78,16 @@ export interface ToolbarHandlers {
   perform(action: ViewerAction): void;
   setHeatmapVisible(visible: boolean): void;
   setHeatmapOpacity(opacity: number): void;
+  setSegmentationVisible(visible: boolean): void;
+}
+
+/** What the segmentation switch says about the series shown. */
+export interface SegmentationState {
+  /** The segments over this series ("Liver"); empty when it has none. */
+  labels: readonly string[];
+  visible: boolean;
+  /** Why there is none to show, when that is worth saying ("loading…"). */
+  note?: string;
 }
 
 const LABELS = new Map<string, string>(SHORTCUT_ACTIONS.map((action) => [action.id, action.label]));
@@ -92,6 +102,8 @@ export class Toolbar {
   private readonly heatmapSwitch: HTMLInputElement;
   private readonly heatmapOpacity: HTMLInputElement;
   private readonly heatmapNote: HTMLElement;
+  private readonly segmentationSwitch: HTMLInputElement;
+  private readonly segmentationNote: HTMLElement;
   /** The image's window presets, first in the "Window" group. */
   private readonly presets = h("span", { class: "viewer-presets" });
   private presetButtons: HTMLButtonElement[] = [];
@@ -150,17 +162,32 @@ export class Toolbar {
     );
     // After a click, focus goes back to the page: a focused checkbox or slider counts as typing
     // and would swallow the reading shortcuts. Keyboard users keep focus where they put it.
-    heatmap.addEventListener("pointerup", () =>
-      window.setTimeout(() => {
-        const focused = document.activeElement;
-        if (focused instanceof HTMLElement && heatmap.contains(focused)) focused.blur();
-      }),
+    this.segmentationSwitch = h("input", { type: "checkbox", disabled: true });
+    this.segmentationSwitch.addEventListener("change", () =>
+      handlers.setSegmentationVisible(this.segmentationSwitch.checked),
     );
+    this.segmentationNote = h("span", { class: "viewer-heatmap-note", "data-testid": "segmentation-note" });
+    const segmentationGroup = h(
+      "div",
+      { class: "viewer-toolgroup viewer-heatmap", role: "group", "aria-label": "Segmentation" },
+      h("label", { title: "Show the study's segmentation (DICOM SEG) over this series" }, this.segmentationSwitch, " Segmentation"),
+      this.segmentationNote,
+    );
+    // As for the heatmap: a focused checkbox would swallow the reading shortcuts.
+    for (const group of [heatmap, segmentationGroup]) {
+      group.addEventListener("pointerup", () =>
+        window.setTimeout(() => {
+          const focused = document.activeElement;
+          if (focused instanceof HTMLElement && group.contains(focused)) focused.blur();
+        }),
+      );
+    }
     this.element = h(
       "div",
       { class: "viewer-toolbar", role: "toolbar", "aria-label": "Viewer tools" },
       ...groups,
       heatmap,
+      segmentationGroup,
     );
   }
 
@@ -200,6 +227,13 @@ export class Toolbar {
     for (const button of this.presetButtons) {
       button.setAttribute("aria-pressed", String(button.dataset["preset"] === id));
     }
+  }
+
+  showSegmentation(state: SegmentationState): void {
+    const available = state.labels.length > 0;
+    this.segmentationSwitch.disabled = !available;
+    this.segmentationSwitch.checked = available && state.visible;
+    this.segmentationNote.textContent = available ? state.labels.join(", ") : (state.note ?? "none for this series");
   }
 
   showInverted(inverted: boolean): void {

@@ -20,10 +20,11 @@ import { InfoOverlay } from "./infoOverlay";
 import { MeasurementList } from "./measurementList";
 import { type MeasurementEntry, MeasurementSync } from "./measurementSync";
 import { type ViewerProbe, createProbe, removeProbe } from "./probe";
+import { SegmentationOverlay } from "./segmentationOverlay";
 import { SeriesList } from "./seriesList";
 import { StackDisplay } from "./stackDisplay";
 import { StudyFrames } from "./studyFrames";
-import { type SeriesStack, loadStudyStacks } from "./studyStacks";
+import { type SeriesStack, loadStudySegmentations, loadStudyStacks } from "./studyStacks";
 import { Toolbar, presetSlotOf, toolOf } from "./toolbar";
 import { type WindowPreset, ownWindow, sameWindow, windowPresets } from "./windowing";
 
@@ -75,6 +76,10 @@ class StudyViewer implements Viewer {
   private seriesIndex = 0;
   /** The window presets of the series shown, as its modality and pixels give them. */
   private presets: WindowPreset[] = [];
+  /** The study's segmentations, each over the series it segments; loaded after the first image. */
+  private segmentations: SegmentationOverlay[] = [];
+  private segmentationsNote: string | undefined = "loading…";
+  private segmentationVisible = false;
   private destroyed = false;
 
   constructor(
@@ -93,6 +98,10 @@ class StudyViewer implements Viewer {
       perform: (action) => this.perform(action),
       setHeatmapVisible: (visible) => this.heatmap?.setVisible(visible),
       setHeatmapOpacity: (opacity) => this.heatmap?.setOpacity(opacity),
+      setSegmentationVisible: (visible) => {
+        this.segmentationVisible = visible;
+        this.showSegmentations();
+      },
     });
     this.toolbar.showTool("windowLevel");
     this.measurementList = new MeasurementList({
@@ -167,7 +176,42 @@ class StudyViewer implements Viewer {
       () => this.options.onError("Your saved measurements on this study could not be loaded."),
     );
     await this.showSeries(0);
-    await loaded;
+    await Promise.all([loaded, this.loadSegmentations()]);
+  }
+
+  /** The study's SEGs as labelmaps over the series they segment; a failure only says so. */
+  private async loadSegmentations(): Promise<void> {
+    const uid = this.options.studyInstanceUid;
+    try {
+      const found = await loadStudySegmentations(uid);
+      const overlays = await Promise.all(found.map((seg) => SegmentationOverlay.load(uid, seg, this.stacks)));
+      this.segmentations = overlays.filter((overlay): overlay is SegmentationOverlay => overlay !== null);
+      this.segmentationsNote = undefined;
+    } catch {
+      this.segmentationsNote = "could not be loaded";
+    }
+    if (this.destroyed) {
+      for (const overlay of this.segmentations) overlay.destroy();
+      return;
+    }
+    this.showSegmentations();
+  }
+
+  /** Put the shown series' segmentations on (or off) the viewport, and say so in the toolbar. */
+  private showSegmentations(): void {
+    const display = this.display;
+    const series = this.stacks[this.seriesIndex]?.series.seriesInstanceUid;
+    if (!display) return;
+    const here = this.segmentations.filter((overlay) => overlay.seriesInstanceUid === series);
+    for (const overlay of this.segmentations) {
+      if (here.includes(overlay)) overlay.setVisible(display.viewport, this.segmentationVisible);
+      else overlay.detach();
+    }
+    this.toolbar.showSegmentation({
+      labels: here.flatMap((overlay) => overlay.labels),
+      visible: this.segmentationVisible,
+      ...(this.segmentationsNote === undefined ? {} : { note: this.segmentationsNote }),
+    });
   }
 
   perform(action: ViewerAction): void {
@@ -215,6 +259,7 @@ class StudyViewer implements Viewer {
     }
     if (this.destroyed) return;
     this.setUpWindowing(stack, imageIndex);
+    this.showSegmentations();
     this.measurements?.restoreInto(display.viewport);
   }
 
@@ -298,6 +343,7 @@ class StudyViewer implements Viewer {
     this.destroyed = true;
     this.resizeObserver.disconnect();
     this.measurements?.stop();
+    for (const overlay of this.segmentations) overlay.destroy();
     this.viewportElement.removeEventListener(Enums.Events.STACK_NEW_IMAGE, this.onNewImage);
     this.viewportElement.removeEventListener(Enums.Events.IMAGE_RENDERED, this.onRendered);
     this.display?.destroy();
