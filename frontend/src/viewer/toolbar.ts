@@ -86,6 +86,8 @@ export interface SegmentationState {
   /** The segments over this series ("Liver"); empty when it has none. */
   labels: readonly string[];
   visible: boolean;
+  /** Whether the study has any segmentation (or one failed to load): else the switch is hidden. */
+  inStudy: boolean;
   /** Why there is none to show, when that is worth saying ("loading…"). */
   note?: string;
 }
@@ -104,6 +106,7 @@ export class Toolbar {
   private readonly heatmapNote: HTMLElement;
   private readonly segmentationSwitch: HTMLInputElement;
   private readonly segmentationNote: HTMLElement;
+  private readonly segmentationGroup: HTMLElement;
   /** The image's window presets, first in the "Window" group. */
   private readonly presets = h("span", { class: "viewer-presets" });
   private presetButtons: HTMLButtonElement[] = [];
@@ -169,7 +172,7 @@ export class Toolbar {
     this.segmentationNote = h("span", { class: "viewer-heatmap-note", "data-testid": "segmentation-note" });
     const segmentationGroup = h(
       "div",
-      { class: "viewer-toolgroup viewer-heatmap", role: "group", "aria-label": "Segmentation" },
+      { class: "viewer-toolgroup viewer-heatmap", role: "group", "aria-label": "Segmentation", hidden: true },
       h("label", { title: "Show the study's segmentation (DICOM SEG) over this series" }, this.segmentationSwitch, " Segmentation"),
       this.segmentationNote,
     );
@@ -189,6 +192,7 @@ export class Toolbar {
       heatmap,
       segmentationGroup,
     );
+    this.segmentationGroup = segmentationGroup;
   }
 
   showTool(tool: PrimaryTool): void {
@@ -231,6 +235,7 @@ export class Toolbar {
 
   showSegmentation(state: SegmentationState): void {
     const available = state.labels.length > 0;
+    this.segmentationGroup.hidden = !state.inStudy;
     this.segmentationSwitch.disabled = !available;
     this.segmentationSwitch.checked = available && state.visible;
     this.segmentationNote.textContent = available ? state.labels.join(", ") : (state.note ?? "none for this series");

@@ -210,6 +210,7 @@ class StudyViewer implements Viewer {
     this.toolbar.showSegmentation({
       labels: here.flatMap((overlay) => overlay.labels),
       visible: this.segmentationVisible,
+      inStudy: this.segmentations.length > 0 || this.segmentationsNote === "could not be loaded",
       ...(this.segmentationsNote === undefined ? {} : { note: this.segmentationsNote }),
     });
   }
