@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import closing
 from pathlib import Path
 
 import dj_database_url
@@ -207,23 +208,27 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
-# --- Celery -----------------------------------------------------------------------------------
-# The embedded default uses kombu's filesystem transport: a real broker with no server.
-_broker_dir = VAR_DIR / "broker"
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed", "control"):
-        (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "store_processed": False,
-        "control_folder": str(_broker_dir / "control"),
-        # The transport polls its folders; 1 s (the default) would eat half the 2 s budget from
-        # a study's arrival to its place on the worklist.
-        "polling_interval": 0.1,
-    }
+
+def _sqlite_wal(path: Path) -> None:
+    """Put a SQLite file in WAL mode (it stays so): readers then never wait for the writer."""
+    import sqlite3
+
+    with closing(sqlite3.connect(path, timeout=60)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+
+
+# --- Celery ---------------------------------------------------------------------------------
+# The embedded default's broker is kombu's SQLAlchemy transport on a SQLite file of its own
+# (config/embedded_broker.py says why). kombu's filesystem transport, used before, creates a
+# message file and then writes it; a worker that read such a file in between died with
+# JSONDecodeError, and the whole product with it.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"sqlite:///{VAR_DIR / 'broker.sqlite3'}")
+if CELERY_BROKER_URL.startswith("sqlite:"):
+    CELERY_BROKER_TRANSPORT = "config.embedded_broker:Transport"
+    _sqlite_wal(Path(CELERY_BROKER_URL.removeprefix("sqlite:///")))
+    # Passed to SQLAlchemy's create_engine: wait for another process's write rather than fail.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 60}}
+    CELERY_INCLUDE = ["config.embedded_broker"]
 else:
     # Longer than the longest task, so a slow task is not handed to a second worker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
@@ -293,7 +298,7 @@ TRIAGE_EVENTS_KEEP_HOURS = env_float("TRIAGE_EVENTS_KEEP_HOURS", 24.0)
 # An idle stream sends a comment this often, so proxies keep it open and dead clients show.
 TRIAGE_EVENTS_KEEPALIVE_SECONDS = env_float("TRIAGE_EVENTS_KEEPALIVE_SECONDS", 15.0)
 
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "triage-sweep-scorings": {
         "task": "triage.scorings_sweep",
         "schedule": TRIAGE_SWEEP_SECONDS,
@@ -307,3 +312,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_float("ARCHIVE_SWEEP_SECONDS", 30.0),
     },
 }
+if CELERY_BROKER_URL.startswith("sqlite:"):
+    CELERY_BEAT_SCHEDULE["embedded-broker-prune"] = {
+        "task": "config.embedded_broker_prune",
+        "schedule": 3600.0,
+    }

@@ -1,9 +1,17 @@
 import { defineConfig } from "vitest/config";
 
-// Django serves the build from STATIC_URL: frontend/dist is in STATICFILES_DIRS, and the home
-// view at "/" returns dist/index.html, whose asset URLs must therefore start with /static/.
+const nodeBuiltinShim = decodeURIComponent(
+  new URL("./src/shims/nodeBuiltin.ts", import.meta.url).pathname,
+);
+
 export default defineConfig({
+  // Django serves the build from STATIC_URL: frontend/dist is in STATICFILES_DIRS, and the home
+  // view at "/" returns dist/index.html, whose asset URLs must therefore start with /static/.
   base: "/static/",
+  resolve: {
+    // See src/shims/nodeBuiltin.ts.
+    alias: { fs: nodeBuiltinShim, path: nodeBuiltinShim, url: nodeBuiltinShim },
+  },
   build: {
     outDir: "dist",
     emptyOutDir: true,
@@ -11,6 +19,8 @@ export default defineConfig({
     // Cornerstone3D (core, tools, the DICOM loader, vtk.js) is one chunk of about 3.6 MB that
     // the reading page imports when it first opens a study: the worklist never waits for it.
     chunkSizeWarningLimit: 4000,
+    // Rolldown's per-build timing report reads like a warning to someone starting the product.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   // Cornerstone's DICOM image loader starts its decoders as module workers
   // (`new Worker(new URL(...), {type: "module"})`), and the codecs they import are ES modules

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 
@@ -19,6 +19,7 @@ from archive.dicomweb.errors import NotAcceptable
 from archive.dicomweb.json_responses import DICOM_JSON
 from archive.dicomweb.multipart_response import (
     IMMUTABLE,
+    StreamedBody,
     file_part,
     multipart_response,
 )
@@ -43,7 +44,7 @@ def retrieve_response(
         )
     if not multipart and len(rows) == 1:
         part = file_part(rows[0]["file"], size=rows[0]["file_size"], content_type="")
-        response = StreamingHttpResponse(part.chunks(), content_type="application/dicom")
+        response = StreamedBody(part.chunks(), content_type="application/dicom")
         response["Content-Length"] = str(rows[0]["file_size"])
         response["Cache-Control"] = IMMUTABLE
         return response
@@ -76,7 +77,7 @@ def metadata_response(
 
     if len(ids) <= METADATA_BATCH:
         return HttpResponse("".join(body()), content_type=DICOM_JSON)
-    return StreamingHttpResponse(body(), content_type=DICOM_JSON)
+    return StreamedBody(body(), content_type=DICOM_JSON)
 
 
 class StudyRetrieveApi(DicomwebReadApi):
