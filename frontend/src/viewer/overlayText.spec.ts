@@ -36,7 +36,9 @@ describe("overlay text", () => {
   });
 
   it("gives the model's score, label and threshold for the image", () => {
-    expect(findingText(FINDING)).toBe("AI 87% pneumonia (threshold 50%)");
+    expect(findingText(FINDING)).toBe("AI 0.87 pneumonia (threshold 0.50)");
+    // Never a certainty the model does not claim: the worklist's rule, not "AI 100%".
+    expect(findingText({ ...FINDING, probability: 0.996 })).toBe("AI >0.99 pneumonia (threshold 0.50)");
   });
 
   it("says why the model did not score an image", () => {
