@@ -1,7 +1,7 @@
 """Latency from STOW-RS of one DX study to its scored place on the worklist, p50/p95.
 
 Runs the product as the run command does (gunicorn, one Celery worker with the default and
-inference queues), once on the embedded default (SQLite, filesystem broker) and once on
+inference queues), once on the embedded default (SQLite, SQLite broker) and once on
 PostgreSQL + Redis, each in its own fresh VAR_DIR, with a model trained by
 `manage.py train_initial_model --epochs 3` (the product's architecture; fewer epochs only make
 it less accurate, not faster or slower). The clock runs from just before the STOW-RS request to
@@ -44,7 +44,7 @@ SCORED = {"positive", "negative"}
 
 def backends() -> dict[str, dict[str, str]]:
     return {
-        "embedded default (SQLite, filesystem broker)": {},
+        "embedded default (SQLite, SQLite broker)": {},
         "PostgreSQL + Redis": {
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{PG_DB}",
             "CELERY_BROKER_URL": REDIS_URL,
