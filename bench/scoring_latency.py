@@ -122,23 +122,23 @@ def _django_for_demo_code() -> None:
     django.setup()
 
 
-def stow(session: requests.Session, body: bytes) -> None:
+def stow(session: requests.Session, body: bytes, *, port: int = PORT) -> requests.Response:
+    """STOW-RS of one instance; the archive's answer."""
     boundary = "bench-boundary"
     payload = (
         f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode()
         + body
         + f"\r\n--{boundary}--\r\n".encode()
     )
-    response = session.post(
-        f"http://127.0.0.1:{PORT}/dicomweb/studies",
+    return session.post(
+        f"http://127.0.0.1:{port}/dicomweb/studies",
         data=payload,
         headers={
             "Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}',
             "Accept": "application/dicom+json",
         },
-        timeout=30,
+        timeout=60,
     )
-    response.raise_for_status()
 
 
 def until_scored(session: requests.Session, uid: str, timeout: float = 60) -> dict[str, Any]:
@@ -162,7 +162,7 @@ def measure(session: requests.Session, bodies: list[bytes]) -> dict[str, Any]:
     for body in bodies:
         uid = study_uid(body)
         started = time.perf_counter()
-        stow(session, body)
+        stow(session, body).raise_for_status()
         entry = until_scored(session, uid)
         latencies.append(time.perf_counter() - started)
         received, stable, scored = (

@@ -36,7 +36,7 @@ from typing import Any
 import requests
 
 from bench.readme_blocks import block_replace
-from bench.scoring_latency import dx_study
+from bench.scoring_latency import dx_study, stow
 from bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,25 +111,10 @@ def study_uid(body: bytes) -> str:
 
 
 def send_stow(session: requests.Session, body: bytes) -> bool:
-    boundary = "soak-boundary"
-    payload = (
-        f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode()
-        + body
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
     try:
-        response = session.post(
-            f"http://127.0.0.1:{PORT}/dicomweb/studies",
-            data=payload,
-            headers={
-                "Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}',
-                "Accept": "application/dicom+json",
-            },
-            timeout=60,
-        )
+        return stow(session, body, port=PORT).status_code == 200
     except requests.RequestException:
         return False
-    return response.status_code == 200
 
 
 def send_cstore(body: bytes, folder: Path) -> bool:
