@@ -11,6 +11,7 @@ import {
   timeReasons,
 } from "./rowFormat";
 import tableSource from "./worklistTable.ts?raw";
+import { worklistRow } from "./worklistRow.fixture";
 
 const PLACE = [
   "Clinical priority routine (no priority in the request): max wait 40 min",
@@ -21,26 +22,9 @@ const PLACE = [
 const SERVER_NOW = Date.parse("2024-04-17T10:14:36Z");
 
 function row(change: Partial<WorklistRow> = {}): WorklistRow {
-  return {
-    study_instance_uid: "1.2.3",
-    patient_name: "DOE^JANE",
-    patient_id: "P1",
-    accession_number: "A1",
-    study_description: "CHEST PA",
-    study_date: "2024-04-17",
-    modality: "DX",
-    num_instances: 1,
-    status: "waiting",
-    clinical_priority: "ROUTINE",
-    clinical_reason: "",
-    received_at: "2024-04-17T10:00:00Z",
-    stable_at: null,
-    scored_at: null,
-    first_opened_at: null,
-    read_at: null,
+  return worklistRow({
     waiting_seconds: 14 * 60 + 36,
     due_at: "2024-04-17T10:51:16Z",
-    overdue: false,
     ai: {
       status: "positive",
       note: "",
@@ -52,10 +36,8 @@ function row(change: Partial<WorklistRow> = {}): WorklistRow {
     },
     // What the server sends: its placement reasons, then its two lines at its own now.
     reasons: [...PLACE, "Waiting 14 min", "Due in 36 min"],
-    claim: null,
-    url: "",
     ...change,
-  };
+  });
 }
 
 // This workstation runs 2 min slow: it fetched the list at what it calls 10:12:36.
