@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -19,20 +20,21 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 
 class Channel(sqlalchemy.Channel):
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> Any:
         try:
             return super()._open()
         except OperationalError:
             # Another process created the tables between kombu's check and its CREATE TABLE.
             return super()._open()
 
-    def _get_or_create(self, queue: str):  # type: ignore[no-untyped-def]
+    # (kombu's type stubs leave out this private method of the SQLAlchemy channel.)
+    def _get_or_create(self, queue: str) -> Any:
         try:
-            return super()._get_or_create(queue)
+            return super()._get_or_create(queue)  # type: ignore[misc]
         except IntegrityError:
             # Another process inserted the queue's row between kombu's look-up and its insert.
             self.session.rollback()
-            return super()._get_or_create(queue)
+            return super()._get_or_create(queue)  # type: ignore[misc]
 
 
 class Transport(sqlalchemy.Transport):

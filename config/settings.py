@@ -223,6 +223,7 @@ def _sqlite_wal(path: Path) -> None:
 # message file and then writes it; a worker that read such a file in between died with
 # JSONDecodeError, and the whole product with it.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"sqlite:///{VAR_DIR / 'broker.sqlite3'}")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
 if CELERY_BROKER_URL.startswith("sqlite:"):
     CELERY_BROKER_TRANSPORT = "config.embedded_broker:Transport"
     _sqlite_wal(Path(CELERY_BROKER_URL.removeprefix("sqlite:///")))
