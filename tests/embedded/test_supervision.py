@@ -70,7 +70,7 @@ def test_a_process_that_dies_is_started_again_and_the_console_says_so(tmp_path):
             timeout=60,
             process=supervisor,
         )
-        assert set(running) == {"worker", "dicom-listener", "web"}
+        assert set(running) == {"worker", "beat", "dicom-listener", "web"}
         worker_pid = running["worker"][1]
         assert worker_pid
 
@@ -93,3 +93,18 @@ def test_a_process_that_dies_is_started_again_and_the_console_says_so(tmp_path):
     finally:
         supervisor.terminate()
         supervisor.wait(timeout=60)
+    # Nothing of the product outlives supervisord, not even a child of the killed worker.
+    assert not processes_of(env["VAR_DIR"])
+
+
+def processes_of(var_dir: str) -> list[int]:
+    """Pids of the processes started with this VAR_DIR in their environment."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if f"VAR_DIR={var_dir}".encode() in environ and proc.name.isdigit():
+            found.append(int(proc.name))
+    return found
