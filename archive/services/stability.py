@@ -24,18 +24,24 @@ def _window() -> dt.timedelta:
     return dt.timedelta(seconds=settings.ARCHIVE_STABILITY_SECONDS)
 
 
-def study_schedule_stability_check(*, study_id: int) -> None:
-    """Queue a stability check in one window.
+def study_schedule_stability_check(*, study_id: int) -> bool:
+    """Queue a stability check in one window; False (and logged) when the broker is down.
 
-    Ingest calls it once per burst: the instance whose transaction turned the study's
-    `stability_check_pending` on. If the broker is down the check is lost, and the sweep
-    picks the study up.
+    Ingest calls it once per burst, after the commit of the instance whose transaction turned
+    the study's `stability_check_pending` on. It must never fail: the instance is stored and
+    acknowledged by then, whatever the broker says. A check that could not be queued is left to
+    the sweep, which picks the study up.
     """
     from archive.tasks import study_check_stability_task
 
-    study_check_stability_task.apply_async(
-        (study_id,), countdown=settings.ARCHIVE_STABILITY_SECONDS
-    )
+    try:
+        study_check_stability_task.apply_async(
+            (study_id,), countdown=settings.ARCHIVE_STABILITY_SECONDS, retry=False
+        )
+    except Exception:  # noqa: BLE001 - any broker failure: the sweep queues the check
+        logger.warning("stability_check_not_queued study_id=%s (broker unavailable)", study_id)
+        return False
+    return True
 
 
 def study_check_stability(*, study_id: int) -> bool:
