@@ -72,13 +72,28 @@ def file_index(file: UnindexedFile) -> Outcome:
         return existing
 
 
-def existing_result(parsed: ParsedInstance) -> IngestResult | None:
-    instance_id = (
-        Instance.objects.filter(sop_instance_uid=parsed.sop_instance_uid)
-        .values_list("id", flat=True)
-        .first()
-    )
-    return None if instance_id is None else _result(parsed, instance_id, created=False)
+def existing_result(parsed: ParsedInstance) -> Outcome | None:
+    """The stored instance of this SOP Instance UID, as a repeat of it; a refusal when it is
+    stored in another study or series (one UID names one instance); None when not stored."""
+    known = _known_ids([parsed.sop_instance_uid])
+    if parsed.sop_instance_uid not in known:
+        return None
+    return _repeat_or_refusal(parsed, known[parsed.sop_instance_uid])
+
+
+def _repeat_or_refusal(parsed: ParsedInstance, known: KnownInstance) -> Outcome:
+    if (known.study_uid, known.series_uid) != (
+        parsed.study_instance_uid,
+        parsed.series_instance_uid,
+    ):
+        same_study = known.study_uid == parsed.study_instance_uid
+        where = "another series" if same_study else "another study"
+        return _refusal_for(
+            parsed,
+            f"SOP Instance UID {parsed.sop_instance_uid} is already stored in {where}; "
+            "an instance keeps its SOP Instance UID only in the study and series it was made in",
+        )
+    return _result(parsed, known.instance_id, created=False)
 
 
 def _result(parsed: ParsedInstance, instance_id: int, *, created: bool) -> IngestResult:
@@ -96,13 +111,15 @@ def _index_batch(files: list[UnindexedFile], *, look_up_known: bool = True) -> l
     now = timezone.now()
     outcomes: dict[int, Outcome] = {}
     with transaction.atomic():
-        known = _known_ids(files) if look_up_known else {}
+        known = (
+            _known_ids([file.parsed.sop_instance_uid for file in files]) if look_up_known else {}
+        )
         first_of: dict[str, int] = {}
         by_series: dict[str, list[int]] = {}
         for i, file in enumerate(files):
             sop = file.parsed.sop_instance_uid
             if sop in known:
-                outcomes[i] = _result(file.parsed, known[sop], created=False)
+                outcomes[i] = _repeat_or_refusal(file.parsed, known[sop])
             elif sop not in first_of:
                 first_of[sop] = i
                 by_series.setdefault(file.parsed.series_instance_uid, []).append(i)
@@ -112,18 +129,30 @@ def _index_batch(files: list[UnindexedFile], *, look_up_known: bool = True) -> l
         if i not in outcomes:  # a repeat of an instance earlier in this batch
             first = outcomes[first_of[file.parsed.sop_instance_uid]]
             outcomes[i] = (
-                _result(file.parsed, first.instance_id, created=False)
+                _repeat_or_refusal(
+                    file.parsed,
+                    KnownInstance(
+                        first.instance_id, first.study_instance_uid, first.series_instance_uid
+                    ),
+                )
                 if isinstance(first, IngestResult)
                 else first
             )
     return [outcomes[i] for i in range(len(files))]
 
 
-def _known_ids(files: list[UnindexedFile]) -> dict[str, int]:
-    uids = [file.parsed.sop_instance_uid for file in files]
-    return dict(
-        Instance.objects.filter(sop_instance_uid__in=uids).values_list("sop_instance_uid", "id")
+@dataclass(frozen=True)
+class KnownInstance:
+    instance_id: int
+    study_uid: str
+    series_uid: str
+
+
+def _known_ids(uids: list[str]) -> dict[str, KnownInstance]:
+    rows = Instance.objects.filter(sop_instance_uid__in=uids).values_list(
+        "sop_instance_uid", "id", "series__study__study_instance_uid", "series__series_instance_uid"
     )
+    return {sop: KnownInstance(pk, study, series) for sop, pk, study, series in rows}
 
 
 def _index_series(items: list[tuple[int, UnindexedFile]], now: dt.datetime) -> dict[int, Outcome]:

@@ -76,8 +76,16 @@ def test_an_instance_whose_series_belongs_to_another_study_is_refused_alone(send
 @pytest.mark.django_db
 def test_a_concurrent_insert_of_the_same_instance_falls_back_to_one_at_a_time(sender, monkeypatch):
     stow(sender, MR_SERIES[:1])
-    # As if another sender stored it between our check and our insert: the check sees nothing.
-    monkeypatch.setattr(index_writes, "_known_ids", lambda files: {})
+    # As if another sender stored it between our check and our insert: the batch's check sees
+    # nothing; the look-up after the failed insert sees what is stored.
+    look_up = index_writes._known_ids
+    checks: list[list[str]] = []
+
+    def blind_first_check(uids: list[str]) -> dict:
+        checks.append(uids)
+        return {} if len(checks) == 1 else look_up(uids)
+
+    monkeypatch.setattr(index_writes, "_known_ids", blind_first_check)
 
     response = stow(sender, MR_SERIES[:3])
 
