@@ -248,6 +248,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A study is complete ("stable") when no instance has arrived for this many seconds.
 # Short, because scoring waits for it: a study's place on the worklist is due within 2 s of STOW.
 ARCHIVE_STABILITY_SECONDS = env_float("ARCHIVE_STABILITY_SECONDS", 1.0)
+# QIDO-RS answers at most this many matches at once, with a Warning when it leaves some out.
+QIDO_MAX_RESULTS = env_int("QIDO_MAX_RESULTS", 1000)
 # Binary elements larger than this are served as bulk data instead of inline in metadata.
 ARCHIVE_BULK_DATA_THRESHOLD = env_int("ARCHIVE_BULK_DATA_THRESHOLD", 4096)
 DICOM_AE_TITLE = env_str("DICOM_AE_TITLE", "TRIAGE")

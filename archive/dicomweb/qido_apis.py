@@ -9,6 +9,7 @@ nothing, and a page that ends the results says its total without a COUNT query.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse
 from rest_framework.request import Request
 
@@ -38,12 +39,24 @@ def search_response(
     if series_uid:
         scoped.add("series")
     shape = ResultShape(query, scoped=scoped)
+    # At most QIDO_MAX_RESULTS matches per answer; one more is read to know whether any were
+    # left out, which the answer then says (PS3.18 8.3.4.5: a 299 Warning).
+    maximum = settings.QIDO_MAX_RESULTS
+    query.limit = maximum + 1 if query.limit is None else min(query.limit, maximum + 1)
     rows = qido_search(
         query=query, fields=shape.fields(), study_uid=study_uid, series_uid=series_uid
     )
+    truncated = len(rows) > maximum
+    if truncated or query.limit > maximum:
+        rows, query.limit = rows[:maximum], maximum
     root = dicomweb_root(request)
     response = HttpResponse(search_body(rows, shape, root), content_type=DICOM_JSON)
     response["Vary"] = "Accept, Prefer"
+    if truncated:
+        response["Warning"] = (
+            f'299 {request.get_host()}: "The number of results exceeded the maximum supported '
+            'by the server. Additional results can be requested."'
+        )
     if COUNT_PREFERENCE in _preferences(request):
         total = qido_count(
             query=query, study_uid=study_uid, series_uid=series_uid, rows_returned=len(rows)

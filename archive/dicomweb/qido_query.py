@@ -111,6 +111,10 @@ class Condition:
     high: object = None
 
 
+# The largest offset or limit taken: more than any archive holds, less than PostgreSQL's bigint.
+MAX_COUNT = 2**31 - 1
+
+
 @dataclass
 class QidoQuery:
     level: Level
@@ -147,6 +151,8 @@ def _count(params: QueryDict, name: str) -> int | None:
         return None
     if not text.isdigit():
         raise BadQuery(f"{name}={text!r}: expected a non-negative integer")
+    if len(text) > 10 or int(text) > MAX_COUNT:
+        raise BadQuery(f"{name}={text[:20]}…: at most {MAX_COUNT}")
     return int(text)
 
 
