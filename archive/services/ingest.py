@@ -115,10 +115,8 @@ def instances_ingest(
         logger.exception("instances_index_failed source=%s count=%s", source, len(stored))
         for unindexed in stored:
             default_storage.delete(unindexed.name)
-        failed = InstanceRefused(
-            "The archive failed to index this instance", failure_code=PROCESSING_FAILURE
-        )
-        return [failed if isinstance(o, UnindexedFile) else o for o in outcomes]
+        # Each failure names its instance, so the client knows what to send again.
+        return [_index_failure(o) if isinstance(o, UnindexedFile) else o for o in outcomes]
     answers: list[Outcome] = []
     for outcome in outcomes:
         if isinstance(outcome, UnindexedFile):
@@ -128,6 +126,15 @@ def instances_ingest(
         else:
             answers.append(outcome)
     return answers
+
+
+def _index_failure(file: UnindexedFile) -> InstanceRefused:
+    return InstanceRefused(
+        "The archive failed to index this instance; it was not stored, send it again",
+        failure_code=PROCESSING_FAILURE,
+        sop_class_uid=file.parsed.sop_class_uid,
+        sop_instance_uid=file.parsed.sop_instance_uid,
+    )
 
 
 def instance_store_file(

@@ -215,3 +215,22 @@ def test_the_recorded_checksum_is_that_of_the_stored_bytes(sender):
     for instance in Instance.objects.all():
         with default_storage.open(instance.file.name, "rb") as stored:
             assert instance.sha256 == hashlib.sha256(stored.read()).hexdigest()
+
+
+@pytest.mark.django_db
+def test_an_index_failure_names_each_instance_it_failed(sender, monkeypatch):
+    # Issue 10, item 9: a client must be able to tell which instances to send again.
+    def crash(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(Instance.objects, "bulk_create", crash)
+    body, content_type = multipart_body_of_files([CT_SMALL, MR_SMALL])
+
+    response = stow(sender, body, content_type)
+
+    assert response.status_code == 409
+    failed = response.json()["00081198"]["Value"]
+    named = {item["00081155"]["Value"][0]: item["00081150"]["Value"][0] for item in failed}
+    for path in (CT_SMALL, MR_SMALL):
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        assert named[ds.SOPInstanceUID] == ds.SOPClassUID
