@@ -1,5 +1,5 @@
-"""Smoke test of the embedded default: SQLite, local files, a Celery worker on the filesystem
-broker (no Redis, no PostgreSQL), as `scripts/run` starts it."""
+"""Smoke test of the embedded default: SQLite, local files, a Celery worker on the SQLite broker
+(no Redis, no PostgreSQL), as `scripts/run` starts it."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def test_the_embedded_default_stores_and_settles_a_study(embedded_env, tmp_path)
         assert len(referenced_uids(response.json())) == 1
         assert (Path(embedded_env["VAR_DIR"]) / "db.sqlite3").exists()
 
-        # The worker on the filesystem broker marks the study stable once it is quiet.
+        # The worker on the embedded (SQLite) broker marks the study stable once it is quiet.
         code = "from archive.models import Study; print(Study.objects.get().status)"
         wait_until(
             lambda: manage(embedded_env, "shell", "--no-imports", "-c", code).strip() == "stable",
