@@ -96,6 +96,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=0,
+        # A pooled connection is checked before it is handed out: after PostgreSQL restarts,
+        # the first request gets a fresh connection instead of the dead one (and a 500).
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -231,8 +234,19 @@ if CELERY_BROKER_URL.startswith("sqlite:"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 60}}
     CELERY_INCLUDE = ["config.embedded_broker"]
 else:
-    # Longer than the longest task, so a slow task is not handed to a second worker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+    # Redis learns of a worker's death only by the time its unacknowledged messages have been
+    # out: a SIGKILLed worker's messages come back after the visibility timeout, looked for every
+    # few seconds. Short, so a study a dead worker held is scored again within about 35 s. A
+    # task may therefore be handed out twice (one that runs longer, or waits on a countdown
+    # longer than this): every task is safe to run twice (scoring is claimed, stability checks
+    # are conditional updates), and no countdown or retry delay may exceed this timeout.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_float("CELERY_VISIBILITY_TIMEOUT_SECONDS", 30.0),
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 1,
+        # A worker killed while restoring held the restore lock: let it lapse soon.
+        "unacked_mutex_expire": 30,
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -248,6 +262,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A study is complete ("stable") when no instance has arrived for this many seconds.
 # Short, because scoring waits for it: a study's place on the worklist is due within 2 s of STOW.
 ARCHIVE_STABILITY_SECONDS = env_float("ARCHIVE_STABILITY_SECONDS", 1.0)
+if "visibility_timeout" in CELERY_BROKER_TRANSPORT_OPTIONS:
+    # A stability check waits out the window on a countdown: were that longer than the
+    # visibility timeout, each check would be handed out again, and each copy re-queue itself.
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = max(
+        float(CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]),  # type: ignore[arg-type]
+        2 * ARCHIVE_STABILITY_SECONDS + 10,
+    )
+# Stored files no index row names, and spooled uploads, older than this are removed by the storage
+# sweep (every ARCHIVE_STORAGE_SWEEP_SECONDS): longer than any ingest takes, so a file whose row
+# is about to commit is never taken for one a killed process left behind.
+ARCHIVE_ORPHAN_GRACE_SECONDS = env_float("ARCHIVE_ORPHAN_GRACE_SECONDS", 3600.0)
+ARCHIVE_STORAGE_SWEEP_SECONDS = env_float("ARCHIVE_STORAGE_SWEEP_SECONDS", 3600.0)
 # QIDO-RS answers at most this many matches at once, with a Warning when it leaves some out.
 QIDO_MAX_RESULTS = env_int("QIDO_MAX_RESULTS", 1000)
 # Binary elements larger than this are served as bulk data instead of inline in metadata.
@@ -313,6 +339,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "archive-sweep-unstable-studies": {
         "task": "archive.studies_sweep_unstable",
         "schedule": env_float("ARCHIVE_SWEEP_SECONDS", 30.0),
+    },
+    "archive-reconcile-storage": {
+        "task": "archive.storage_reconcile",
+        "schedule": ARCHIVE_STORAGE_SWEEP_SECONDS,
     },
 }
 if CELERY_BROKER_URL.startswith("sqlite:"):

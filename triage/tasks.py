@@ -35,7 +35,7 @@ class ScoringTask(Task):  # type: ignore[misc]
     autoretry_for=TRANSIENT_ERRORS,
     max_retries=5,
     retry_backoff=2,
-    retry_backoff_max=120,
+    retry_backoff_max=20,  # under the broker's visibility timeout (settings say why)
     retry_jitter=True,
     soft_time_limit=int(settings.TRIAGE_SCORING_TIME_LIMIT * 0.8),
     time_limit=settings.TRIAGE_SCORING_TIME_LIMIT,

@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db import InterfaceError, OperationalError, connection
 
 from archive.dicom.failures import (
     DATASET_DOES_NOT_MATCH,
@@ -23,6 +26,7 @@ from archive.dicom.failures import (
     InstanceRefused,
 )
 from archive.dicom.parse import ParsedInstance, file_size_of, parse_instance
+from archive.models import Instance
 from archive.services.index_writes import (
     IngestResult,
     Outcome,
@@ -34,6 +38,8 @@ from archive.services.index_writes import (
 __all__ = ["IncomingFile", "IngestResult", "instance_ingest", "instances_ingest"]
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class StoredFile(File):  # type: ignore[type-arg]
@@ -70,11 +76,11 @@ def instance_ingest(
     file is a temporary copy on local disk that storage may move rather than copy.
     Raises InstanceRefused with a reason and failure code; safe to retry.
     """
-    stored = instance_store_file(
-        fp=fp, expected_study_uid=expected_study_uid, movable_path=movable_path
-    )
+    stored = _file_store_or_refusal(IncomingFile(fp, movable_path), expected_study_uid, source)
+    if isinstance(stored, InstanceRefused):
+        raise stored
     try:
-        outcome = file_index(stored)
+        outcome = _index_retrying(file_index, stored)
     except BaseException:
         default_storage.delete(stored.name)
         raise
@@ -96,21 +102,18 @@ def instances_ingest(
     was not stored. One bad file never stops the others.
     """
     outcomes: list[Outcome | UnindexedFile] = []
-    for file in files:
-        try:
-            outcomes.append(
-                instance_store_file(
-                    fp=file.fp,
-                    expected_study_uid=expected_study_uid,
-                    movable_path=file.movable_path,
-                    sha256=file.sha256,
-                )
-            )
-        except InstanceRefused as refusal:
-            outcomes.append(refusal)
+    try:
+        for file in files:
+            outcomes.append(_file_store_or_refusal(file, expected_study_uid, source))
+    except BaseException:
+        # Not an error of one file (the process is being stopped): leave no file without a row.
+        for outcome in outcomes:
+            if isinstance(outcome, UnindexedFile):
+                default_storage.delete(outcome.name)
+        raise
     stored = [o for o in outcomes if isinstance(o, UnindexedFile)]
     try:
-        indexed = iter(files_index(stored) if stored else [])
+        indexed = iter(_index_retrying(files_index, stored) if stored else [])
     except Exception:  # a failed batch must answer every file, not lose them
         logger.exception("instances_index_failed source=%s count=%s", source, len(stored))
         for unindexed in stored:
@@ -126,6 +129,48 @@ def instances_ingest(
         else:
             answers.append(outcome)
     return answers
+
+
+def _file_store_or_refusal(
+    file: IncomingFile, expected_study_uid: str | None, source: str
+) -> UnindexedFile | InstanceRefused:
+    try:
+        return instance_store_file(
+            fp=file.fp,
+            expected_study_uid=expected_study_uid,
+            movable_path=file.movable_path,
+            sha256=file.sha256,
+        )
+    except InstanceRefused as refusal:
+        return refusal
+    except Exception as exc:  # noqa: BLE001 - a defect met by one file must not cost the others
+        # Type and place only: the message of an error raised while reading a data set may
+        # quote its values, and patient data never goes into logs.
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        logger.error(
+            "instance_processing_failed source=%s error=%s at=%s:%s",
+            source,
+            type(exc).__name__,
+            where.filename,
+            where.lineno,
+        )
+        return InstanceRefused(
+            "The archive could not process this instance; it was not stored",
+            failure_code=PROCESSING_FAILURE,
+        )
+
+
+def _index_retrying(index: Callable[[T], R], files: T) -> R:
+    """Index, and once more on a fresh connection when the database dropped the one in use
+    (PostgreSQL restarted or failed over between the pool's check and the query)."""
+    try:
+        return index(files)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise  # the caller's transaction is lost with the connection: it must decide
+        logger.warning("index_retried reason=database_connection_lost")
+        connection.close()
+        return index(files)
 
 
 def _index_failure(file: UnindexedFile) -> InstanceRefused:
@@ -168,7 +213,7 @@ def _log_and_clean(file: UnindexedFile, outcome: Outcome, source: str) -> None:
         default_storage.delete(file.name)
         logger.info("instance_refused source=%s code=%#06x", source, outcome.failure_code)
         return
-    if not outcome.created:
+    if not outcome.created and not _row_names_file(outcome.instance_id, file.name):
         default_storage.delete(file.name)
     logger.info(
         "instance_stored source=%s instance_id=%s created=%s",
@@ -176,6 +221,12 @@ def _log_and_clean(file: UnindexedFile, outcome: Outcome, source: str) -> None:
         outcome.instance_id,
         outcome.created,
     )
+
+
+def _row_names_file(instance_id: int, name: str) -> bool:
+    """Whether the stored instance's row names this very file: a retried index whose first try
+    did commit finds its own row, and must not remove the file that row points to."""
+    return Instance.objects.filter(pk=instance_id, file=name).exists()
 
 
 def _sha256(fp: BinaryIO) -> str:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from archive.dimse.listener import listener_start, listener_stop
+from archive.services.storage_sweep import temp_files_sweep
 
 
 class Command(BaseCommand):
@@ -34,6 +35,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Data sets a killed listener left spooled; the storage sweep removes them too.
+        temp_files_sweep(grace_seconds=settings.ARCHIVE_ORPHAN_GRACE_SECONDS)
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
