@@ -123,8 +123,11 @@ class Instance(models.Model):
     # DICOM JSON (PS3.18 F.2) of the whole instance; bulk data as BulkDataURI relative to the
     # DICOMweb root, written "{+base}/studies/…" and expanded per request.
     metadata_json = models.TextField()
-    # Where each frame's bytes lie in the stored file: [[[offset, length], …fragments], …frames].
-    # Null when frames cannot be read in place (deflated files), which are then parsed on demand.
+    # Where each frame's bytes lie in the stored file (archive/dicom/frames.py). Native pixel
+    # data: {"offset": value offset, "frame_bits": bits per frame}, two numbers for any frame
+    # count; compressed: [[[offset, length], …fragments], …frames] (native rows stored before
+    # migration 0004 had that form too, and still read). Null when frames cannot be read in
+    # place (deflated files), which are then parsed on demand.
     frame_index = models.JSONField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.BadInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -276,6 +277,9 @@ ARCHIVE_ORPHAN_GRACE_SECONDS = env_float("ARCHIVE_ORPHAN_GRACE_SECONDS", 3600.0)
 ARCHIVE_STORAGE_SWEEP_SECONDS = env_float("ARCHIVE_STORAGE_SWEEP_SECONDS", 3600.0)
 # QIDO-RS answers at most this many matches at once, with a Warning when it leaves some out.
 QIDO_MAX_RESULTS = env_int("QIDO_MAX_RESULTS", 1000)
+# An instance with more frames of compressed pixel data than this is refused at ingest (each
+# frame keeps an entry in the frame index; native frames are located by arithmetic, unbounded).
+ARCHIVE_MAX_FRAMES = env_int("ARCHIVE_MAX_FRAMES", 50_000)
 # Binary elements larger than this are served as bulk data instead of inline in metadata.
 ARCHIVE_BULK_DATA_THRESHOLD = env_int("ARCHIVE_BULK_DATA_THRESHOLD", 4096)
 DICOM_AE_TITLE = env_str("DICOM_AE_TITLE", "TRIAGE")

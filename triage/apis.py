@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import NotFound
+from config.errors import DomainError, NotFound
 from ml.core.preprocessing import centre_square
 from triage.models import ImageFinding, Measurement, StudyRead, WorklistEntry
 from triage.permissions import CanReadStudies, CanViewWorklist
@@ -54,6 +54,7 @@ from triage.services.reads import worklist_entry_read
 from triage.turnaround import turnaround_summary
 
 MAX_PAGE = 500
+MAX_OFFSET = 2**31 - 1  # far past any worklist; beyond it PostgreSQL's bigint OFFSET overflows
 
 
 def entry_data(entry: WorklistEntry, ordering: Ordering, user: Any = None) -> dict[str, Any]:
@@ -146,7 +147,7 @@ class WorklistListApi(APIView):
         received_to = serializers.DateField(required=False)
         sort = serializers.ChoiceField(choices=SORT_NAMES, default="priority")
         limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=50)
-        offset = serializers.IntegerField(min_value=0, default=0)
+        offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
 
     @extend_schema(
         operation_id="worklist_list", parameters=[InputSerializer], responses=WorklistPageSerializer
@@ -354,6 +355,7 @@ class StudyMeasurementApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=MeasurementSerializer)
     def put(self, request: Request, study_uid: str, annotation_uid: str) -> Response:
+        _annotation_uid_check(annotation_uid)
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         measurement = measurement_save(
@@ -366,10 +368,21 @@ class StudyMeasurementApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, study_uid: str, annotation_uid: str) -> Response:
+        _annotation_uid_check(annotation_uid)
         measurement_delete(
             user=request.user, study=_entry_or_404(study_uid).study, annotation_uid=annotation_uid
         )
         return Response(status=204)
+
+
+def _annotation_uid_check(annotation_uid: str) -> None:
+    """The viewer's annotation UID must fit its column (64 characters)."""
+    longest = Measurement._meta.get_field("annotation_uid").max_length or 64
+    if len(annotation_uid) > longest:
+        raise DomainError(
+            f"An annotation UID is at most {longest} characters; this one has "
+            f"{len(annotation_uid)}."
+        )
 
 
 def _measurement_data(measurement: Measurement) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """Locate each frame's bytes inside a stored Part 10 file, and read them back.
 
 The index is computed once at ingest, so serving a frame is one seek and one read per fragment.
+Native (uncompressed) frames lie at fixed intervals, so their index is two numbers whatever the
+frame count; compressed frames keep one entry per fragment, and their count is bounded.
 """
 
 from __future__ import annotations
 
+import bisect
 import io
 import struct
 from typing import BinaryIO
@@ -12,12 +15,24 @@ from typing import BinaryIO
 from pydicom import encaps
 from pydicom.uid import UID
 
-from archive.dicom.failures import InstanceRefused
+from archive.dicom.failures import OUT_OF_RESOURCES, InstanceRefused
 
-FrameIndex = list[list[list[int]]]  # frames -> fragments -> [offset, length]
+Fragments = list[list[int]]  # [[offset, length], …] in the stored file
+# Stored in Instance.frame_index. Native: {"offset": value offset, "frame_bits": bits per frame}
+# (frame n starts n * frame_bits bits into the value; 1-bit frames may share a byte). Compressed,
+# and native rows stored before the compact form: one list of fragments per frame.
+FrameIndex = list[Fragments] | dict[str, int]
 
 ITEM_TAG = 0xE000FFFE  # (FFFE,E000) read as a little-endian uint32
 SEQUENCE_DELIMITER = 0xE0DDFFFE
+FRAGMENTS_PER_FRAME = 4  # on average, before a fragment sequence is refused as too long
+
+
+def max_frames() -> int:
+    """ARCHIVE_MAX_FRAMES: the most frames of compressed pixel data an instance may have."""
+    from django.conf import settings
+
+    return int(settings.ARCHIVE_MAX_FRAMES)
 
 
 def native_frame_bits(rows: int, columns: int, samples: int, bits_allocated: int) -> int:
@@ -32,23 +47,30 @@ def pixel_element_header(
     endian = "<" if little_endian else ">"
     fp.read(4)  # the tag, already matched by the caller's stop_before_pixels read
     if implicit_vr:
-        (length,) = struct.unpack(f"{endian}I", fp.read(4))
+        (length,) = struct.unpack(f"{endian}I", _read_exactly(fp, 4))
     else:
         vr = fp.read(2)
         if vr in (b"OB", b"OW", b"OF", b"OD", b"OL", b"UN", b"OV"):
             fp.read(2)
-            (length,) = struct.unpack(f"{endian}I", fp.read(4))
+            (length,) = struct.unpack(f"{endian}I", _read_exactly(fp, 4))
         else:
-            (length,) = struct.unpack(f"{endian}H", fp.read(2))
+            (length,) = struct.unpack(f"{endian}H", _read_exactly(fp, 2))
     return fp.tell(), length
+
+
+def _read_exactly(fp: BinaryIO, size: int) -> bytes:
+    data = fp.read(size)
+    if len(data) < size:
+        raise InstanceRefused("Pixel Data is truncated: the file ends inside its header")
+    return data
 
 
 def native_frame_index(
     *, value_offset: int, value_length: int, file_size: int, num_frames: int, frame_bits: int
-) -> FrameIndex | None:
-    """Frame positions of uncompressed pixel data; refuse data shorter than the header promises.
+) -> FrameIndex:
+    """Where uncompressed frames lie: {"offset", "frame_bits"}, the same size for any frame count.
 
-    None when frames do not start on byte boundaries (odd-sized 1-bit frames).
+    Refuses pixel data shorter than the header promises.
     """
     needed = (num_frames * frame_bits + 7) // 8
     available = min(value_length, file_size - value_offset)
@@ -57,10 +79,7 @@ def native_frame_index(
             f"Pixel Data is truncated: {available} bytes present, {needed} needed for "
             f"{num_frames} frame(s)"
         )
-    if frame_bits % 8:
-        return None
-    frame_length = frame_bits // 8
-    return [[[value_offset + i * frame_length, frame_length]] for i in range(num_frames)]
+    return {"offset": value_offset, "frame_bits": frame_bits}
 
 
 def encapsulated_frame_index(
@@ -69,41 +88,73 @@ def encapsulated_frame_index(
     """Frame positions of encapsulated (compressed) pixel data, from its item structure.
 
     Uses the Basic Offset Table when present; otherwise one fragment per frame, or all fragments
-    for a single frame. Refuses a sequence that ends before its delimiter (a truncated file).
+    for a single frame. Refuses a sequence that ends before its delimiter (a truncated file), and
+    more than ARCHIVE_MAX_FRAMES frames (or FRAGMENTS_PER_FRAME times as many fragments).
     """
+    limit = max_frames()
+    if num_frames > limit:
+        raise InstanceRefused(
+            f"Number of Frames is {num_frames}; this archive stores at most {limit} frames of "
+            "compressed pixel data per instance (ARCHIVE_MAX_FRAMES)",
+            failure_code=OUT_OF_RESOURCES,
+        )
     fp.seek(value_offset)
-    fragments: list[list[int]] = []
-    offsets_table: list[int] = []
-    first = True
+    offsets_table = _offset_table(fp)
+    fragments = _fragments(fp, file_size=file_size, limit=FRAGMENTS_PER_FRAME * limit)
+    return _group_fragments(fragments, offsets_table, num_frames)
+
+
+def _item_header(fp: BinaryIO) -> tuple[int, int]:
+    header = fp.read(8)
+    if len(header) < 8:
+        raise InstanceRefused("Pixel Data is truncated: the fragment sequence has no end")
+    tag, length = struct.unpack("<II", header)
+    if tag not in (ITEM_TAG, SEQUENCE_DELIMITER):
+        raise InstanceRefused(f"Pixel Data is malformed: unexpected tag {tag:#010x} in fragments")
+    return tag, length
+
+
+def _offset_table(fp: BinaryIO) -> list[int]:
+    """The Basic Offset Table (the first item), as offsets; empty when it is empty."""
+    tag, length = _item_header(fp)
+    if tag != ITEM_TAG:
+        raise InstanceRefused("Pixel Data has no fragments")
+    if length % 4:
+        raise InstanceRefused(
+            f"Pixel Data is malformed: its Basic Offset Table is {length} bytes long, "
+            "not a multiple of 4"
+        )
+    table = fp.read(length)
+    if len(table) < length:
+        raise InstanceRefused("Pixel Data is truncated inside its Basic Offset Table")
+    return list(struct.unpack(f"<{length // 4}I", table))
+
+
+def _fragments(fp: BinaryIO, *, file_size: int, limit: int) -> Fragments:
+    fragments: Fragments = []
     while True:
-        header = fp.read(8)
-        if len(header) < 8:
-            raise InstanceRefused("Pixel Data is truncated: the fragment sequence has no end")
-        tag, length = struct.unpack("<II", header)
+        tag, length = _item_header(fp)
         if tag == SEQUENCE_DELIMITER:
             break
-        if tag != ITEM_TAG:
-            raise InstanceRefused(
-                f"Pixel Data is malformed: unexpected tag {tag:#010x} in fragments"
-            )
         start = fp.tell()
-        if first:
-            table = fp.read(length)
-            offsets_table = list(struct.unpack(f"<{length // 4}I", table)) if length else []
-            first = False
-            continue
         if start + length > file_size:
             raise InstanceRefused("Pixel Data is truncated inside a fragment")
+        if len(fragments) >= limit:
+            raise InstanceRefused(
+                f"Pixel Data has more than {limit} fragments; this archive stores at most that "
+                "many per instance",
+                failure_code=OUT_OF_RESOURCES,
+            )
         fp.seek(length, io.SEEK_CUR)
         fragments.append([start, length])
     if not fragments:
         raise InstanceRefused("Pixel Data has no fragments")
-    return _group_fragments(fragments, offsets_table, num_frames)
+    return fragments
 
 
 def _group_fragments(
-    fragments: list[list[int]], offsets_table: list[int], num_frames: int
-) -> FrameIndex:
+    fragments: Fragments, offsets_table: list[int], num_frames: int
+) -> list[Fragments]:
     if num_frames <= 1:
         return [fragments]
     if len(fragments) == num_frames:
@@ -111,18 +162,40 @@ def _group_fragments(
     if len(offsets_table) == num_frames:
         # Offsets count from the first fragment's item tag, 8 bytes before its value.
         base = fragments[0][0] - 8
-        frames: FrameIndex = [[] for _ in range(num_frames)]
         starts = [base + offset for offset in offsets_table]
+        if starts[0] != base or starts != sorted(starts):
+            raise InstanceRefused("Pixel Data is malformed: its Basic Offset Table is not in order")
+        frames: list[Fragments] = [[] for _ in range(num_frames)]
         for fragment in fragments:
-            frame = max(i for i, s in enumerate(starts) if s <= fragment[0] - 8)
-            frames[frame].append(fragment)
+            frames[bisect.bisect_right(starts, fragment[0] - 8) - 1].append(fragment)
+        if not all(frames):
+            raise InstanceRefused(
+                "Pixel Data is malformed: its Basic Offset Table points between fragments"
+            )
         return frames
     raise InstanceRefused(
         f"Pixel Data has {len(fragments)} fragments for {num_frames} frames and no offset table"
     )
 
 
-def frame_read(fp: BinaryIO, fragments: list[list[int]]) -> bytes:
+def frame_fragments(index: FrameIndex, number: int) -> Fragments:
+    """The fragments of frame `number` (1-based) in a list-form index."""
+    if isinstance(index, dict):
+        raise TypeError("a native frame index has no fragments; use native_frame_span")
+    return index[number - 1]
+
+
+def native_frame_span(index: dict[str, int], number: int) -> tuple[int, int, int]:
+    """(first byte, byte count, bit shift) that hold native frame `number` (1-based).
+
+    The shift is non-zero only for packed 1-bit frames that start inside a byte.
+    """
+    first_bit = index["offset"] * 8 + (number - 1) * index["frame_bits"]
+    start, shift = divmod(first_bit, 8)
+    return start, (shift + index["frame_bits"] + 7) // 8, shift
+
+
+def frame_read(fp: BinaryIO, fragments: Fragments) -> bytes:
     """The bytes of one frame, joining its fragments."""
     parts = []
     for offset, length in fragments:

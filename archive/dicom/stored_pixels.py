@@ -17,7 +17,13 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
-from archive.dicom.frames import FrameIndex, frame_from_dataset_bytes, frame_read
+from archive.dicom.frames import (
+    FrameIndex,
+    frame_fragments,
+    frame_from_dataset_bytes,
+    frame_read,
+    native_frame_span,
+)
 
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 BIG_ENDIAN = "1.2.840.10008.1.2.2"
@@ -91,16 +97,30 @@ class StoredImage:
 def frames_read(image: StoredImage, numbers: list[int]) -> list[bytes]:
     """The bytes of frames `numbers` (1-based, already checked to exist), as WADO-RS sends them.
 
-    With a frame index this is one seek and one read per fragment; otherwise (deflated files,
-    1-bit frames that share bytes) the file is parsed with pydicom.
+    With a frame index this is one seek and one read per frame or fragment; otherwise (deflated
+    files, and 1-bit frames that share bytes in rows stored before the compact native index)
+    the file is parsed with pydicom.
     """
-    if image.frame_index is None:
+    index = image.frame_index
+    if index is None:
         return _frames_from_dataset(image, numbers)
     with default_storage.open(image.file_name, "rb") as fp:
-        frames = [frame_read(fp, image.frame_index[n - 1]) for n in numbers]  # type: ignore[arg-type]
+        if isinstance(index, dict):
+            frames = [_native_frame_read(fp, index, n) for n in numbers]  # type: ignore[arg-type]
+        else:
+            frames = [frame_read(fp, frame_fragments(index, n)) for n in numbers]  # type: ignore[arg-type]
     if image.transfer_syntax_uid == BIG_ENDIAN:
         frames = [_to_little_endian(f, image.bits_allocated) for f in frames]
     return frames
+
+
+def _native_frame_read(fp: BinaryIO, index: dict[str, int], number: int) -> bytes:
+    start, length, shift = native_frame_span(index, number)
+    fp.seek(start)
+    data = fp.read(length)
+    if shift or index["frame_bits"] % 8:
+        return _bit_slice(data, shift, index["frame_bits"])
+    return data
 
 
 def _frames_from_dataset(image: StoredImage, numbers: list[int]) -> list[bytes]:
@@ -153,8 +173,7 @@ def pixel_data_chunks(image: StoredImage) -> Iterator[bytes]:
     if image.frame_index is None:
         yield b"".join(_frames_from_dataset(image, list(range(1, image.number_of_frames + 1))))
         return
-    start = image.frame_index[0][0][0]
-    end = image.frame_index[-1][-1][0] + image.frame_index[-1][-1][1]
+    start, end = _native_value_span(image.frame_index, image.number_of_frames)
     with default_storage.open(image.file_name, "rb") as fp:
         fp.seek(start)
         remaining = end - start
@@ -166,6 +185,14 @@ def pixel_data_chunks(image: StoredImage) -> Iterator[bytes]:
             if image.transfer_syntax_uid == BIG_ENDIAN:
                 chunk = _to_little_endian(chunk, image.bits_allocated)
             yield chunk
+
+
+def _native_value_span(index: FrameIndex, number_of_frames: int) -> tuple[int, int]:
+    """First and past-the-end byte of all native frames."""
+    if isinstance(index, dict):
+        end_bit = index["offset"] * 8 + number_of_frames * index["frame_bits"]
+        return index["offset"], (end_bit + 7) // 8
+    return index[0][0][0], index[-1][-1][0] + index[-1][-1][1]
 
 
 def bulk_element_read(file_name: str, tag: int) -> tuple[bytes, str] | None:

@@ -16,6 +16,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from archive.dicomweb.routing import path_uids_check
 from archive.permissions import CanReadArchive
 
 
@@ -38,6 +39,11 @@ class DicomwebReadApi(APIView):
     permission_classes = [CanReadArchive]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JsonErrorsNegotiation
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """After authentication and permissions: refuse path segments that cannot be UIDs."""
+        super().initial(request, *args, **kwargs)
+        path_uids_check(kwargs)
 
 
 def dicomweb_root(request: Request) -> str:

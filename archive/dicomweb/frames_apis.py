@@ -37,11 +37,29 @@ from archive.selectors import instance_get
 OCTET_STREAM = "application/octet-stream"
 
 
+# A frame number has at most 10 digits: Number of Frames is a 32-bit column.
+FRAME_NUMBER = r"[0-9]{1,10}"
+
+
+def frame_number_parse(text: str) -> int:
+    """One frame number of a URL; BadQuery when it is not one (no instance has 11 digits' worth)."""
+    if not re.fullmatch(FRAME_NUMBER, text):
+        raise BadQuery(f"Frame {text[:20]!r}: expected one frame number of at most 10 digits")
+    return int(text)
+
+
 def frame_numbers_parse(text: str, instance: Instance) -> list[int]:
     """`1,3,5` as frame numbers; BadQuery when malformed, NotFound past the last frame."""
-    if not re.fullmatch(r"\d+(,\d+)*", text):
-        raise BadQuery(f"Frame list {text!r}: expected 1-based numbers separated by commas")
+    if not re.fullmatch(rf"{FRAME_NUMBER}(,{FRAME_NUMBER})*", text):
+        raise BadQuery(
+            f"Frame list {text[:40]!r}: expected 1-based numbers of at most 10 digits "
+            "separated by commas"
+        )
     numbers = [int(n) for n in text.split(",")]
+    if len(numbers) > max(instance.number_of_frames, 1):
+        raise BadQuery(
+            f"Frame list names {len(numbers)} frames; the instance has {instance.number_of_frames}"
+        )
     if instance.number_of_frames == 0:
         raise NotFound(f"Instance {instance.sop_instance_uid} has no pixel data")
     wrong = [n for n in numbers if not 1 <= n <= instance.number_of_frames]

@@ -113,6 +113,7 @@ class Condition:
 
 # The largest offset or limit taken: more than any archive holds, less than PostgreSQL's bigint.
 MAX_COUNT = 2**31 - 1
+MAX_INT = 2**31 - 1  # integer attributes (Series, Instance Number) are 32-bit columns
 
 
 @dataclass
@@ -149,8 +150,8 @@ def _count(params: QueryDict, name: str) -> int | None:
     text = params.get(name)
     if text in (None, ""):
         return None
-    if not text.isdigit():
-        raise BadQuery(f"{name}={text!r}: expected a non-negative integer")
+    if not re.fullmatch(r"[0-9]+", text):
+        raise BadQuery(f"{name}={text[:20]!r}: expected a non-negative integer")
     if len(text) > 10 or int(text) > MAX_COUNT:
         raise BadQuery(f"{name}={text[:20]}…: at most {MAX_COUNT}")
     return int(text)
@@ -196,8 +197,8 @@ def _parse_value(attribute: Attribute, values: list[str]) -> Condition:
     if attribute.match in ("uid", "modalities"):
         return Condition(attribute, values=tuple(items))
     if attribute.match == "int":
-        if not all(re.fullmatch(r"-?\d+", i) for i in items):
-            raise BadQuery(f"{name}={values[0]!r}: expected an integer")
+        if not all(re.fullmatch(r"-?[0-9]{1,10}", i) and abs(int(i)) <= MAX_INT for i in items):
+            raise BadQuery(f"{name}={values[0][:20]!r}: expected an integer of at most 10 digits")
         return Condition(attribute, values=tuple(int(i) for i in items))
     if len(values) > 1:
         raise BadQuery(f"{name} is given {len(values)} times; give it once")

@@ -17,11 +17,14 @@ from archive.dicom.render import FORMATS, RenderError, RenderOptions, frame_rend
 from archive.dicomweb.accept import accept_parse
 from archive.dicomweb.base_api import DicomwebReadApi
 from archive.dicomweb.errors import BadQuery, NotAcceptable, NotFound, Undecodable
+from archive.dicomweb.frames_apis import frame_number_parse
 from archive.dicomweb.multipart_response import IMMUTABLE
 from archive.models import Instance
 from archive.selectors import instance_get, series_thumbnail_instance
 
 THUMBNAIL_SIZE = (128, 128)
+# A rendering parameter: a viewport over render.MAX_SIDE is met by a smaller image that fits it.
+NUMBER = r"-?[0-9]{1,9}(\.[0-9]{1,9})?"
 
 
 def rendered_media_type(request: Request) -> str:
@@ -65,8 +68,8 @@ def _numbers(
         if [i.lower() for i in items[count:]] != ["linear"]:
             raise BadQuery(f"{name}={text!r}: only the linear window function is supported")
         items = items[:count]
-    if len(items) != count or not all(re.fullmatch(r"-?\d+(\.\d+)?", i) for i in items):
-        raise BadQuery(f"{name}={text!r}: expected {shape}")
+    if len(items) != count or not all(re.fullmatch(NUMBER, i) for i in items):
+        raise BadQuery(f"{name}={text[:40]!r}: expected {shape}, numbers of at most 9 digits")
     return [float(i) for i in items]
 
 
@@ -99,10 +102,9 @@ class InstanceRenderedApi(DicomwebReadApi):
 
 class FrameRenderedApi(DicomwebReadApi):
     def get(self, request: Request, study: str, series: str, sop: str, frame: str) -> HttpResponse:
-        if not frame.isdigit():
-            raise BadQuery(f"Frame {frame!r}: expected one frame number")
+        number = frame_number_parse(frame)
         instance = instance_get(study_uid=study, series_uid=series, sop_uid=sop)
-        return image_response(instance, frame=int(frame), request=request)
+        return image_response(instance, frame=number, request=request)
 
 
 class InstanceThumbnailApi(DicomwebReadApi):
