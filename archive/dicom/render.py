@@ -60,8 +60,10 @@ def frame_render(file_name: str, *, frame: int, options: RenderOptions) -> bytes
         raise RenderError(f"The pixel data cannot be decoded: {reason[:300]}") from exc
     rows, columns = pixels.shape[:2]
     size = output_size((columns, rows), options.viewport)
+    # The whole frame's range, so an image shown small is stretched as it would be shown whole.
+    stored_range = (float(pixels.min()), float(pixels.max()))
     pixels = _reduce(pixels, min(columns // size[0], rows // size[1]))
-    image = Image.fromarray(_display_values(ds, pixels, frame - 1, options.window))
+    image = Image.fromarray(_display_values(ds, pixels, frame - 1, options.window, stored_range))
     del pixels
     if image.size != size:
         image = image.resize(size, Image.Resampling.LANCZOS)
@@ -125,9 +127,16 @@ def _check_source_size(ds: Dataset) -> None:
 
 
 def _display_values(
-    ds: Dataset, pixels: np.ndarray, index: int, window: tuple[float, float] | None
+    ds: Dataset,
+    pixels: np.ndarray,
+    index: int,
+    window: tuple[float, float] | None,
+    stored_range: tuple[float, float] | None = None,
 ) -> np.ndarray:
-    """8-bit grey (rows, columns) or RGB (rows, columns, 3) values ready to encode."""
+    """8-bit grey (rows, columns) or RGB (rows, columns, 3) values ready to encode.
+
+    `stored_range` is the stored values' range over the whole frame, when `pixels` is reduced.
+    """
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     if photometric == "PALETTE COLOR":
         return _to_uint8(apply_color_lut(pixels, ds))
@@ -143,7 +152,12 @@ def _display_values(
     elif "VOILUTSequence" in ds:
         grey = _stretch(apply_voi_lut(pixels, ds).astype(np.float32))
     else:
-        grey = _stretch(values)
+        ends = (
+            None
+            if stored_range is None
+            else sorted(value * slope + intercept for value in stored_range)
+        )
+        grey = _stretch(values, (ends[0], ends[1]) if ends else None)
     if photometric == "MONOCHROME1":
         np.subtract(255.0, grey, out=grey)
     return np.rint(grey, out=grey).astype(np.uint8)
@@ -198,9 +212,9 @@ def _linear_window(values: np.ndarray, center: float, width: float) -> np.ndarra
     return values
 
 
-def _stretch(values: np.ndarray) -> np.ndarray:
-    """The range of `values` onto 0..255 (in place: `values` is a copy)."""
-    low, high = float(values.min()), float(values.max())
+def _stretch(values: np.ndarray, ends: tuple[float, float] | None = None) -> np.ndarray:
+    """`ends` (by default the range of `values`) onto 0..255 (in place: `values` is a copy)."""
+    low, high = ends or (float(values.min()), float(values.max()))
     if high <= low:
         return np.zeros_like(values)
     values -= low
