@@ -7,9 +7,11 @@ must be able to rely on, and refuses the rest with a reason a sender can act on.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import struct
+import traceback
 import warnings
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -18,11 +20,12 @@ import pydicom
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.filereader import _read_file_meta_info, read_preamble
 from pydicom.pixels import pixel_array
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
-from archive.dicom import frames, index_attributes
+from archive.dicom import frames, index_attributes, structure
 from archive.dicom.dicom_json import dataset_to_json
 from archive.dicom.failures import (
     DATASET_DOES_NOT_MATCH,
@@ -30,7 +33,17 @@ from archive.dicom.failures import (
     InstanceRefused,
 )
 
-UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+logger = logging.getLogger(__name__)
+
+# PS3.5 9.1: digits and dots, no empty component, no leading zero unless the component is "0".
+UID_PATTERN = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
+REQUIRED_UIDS = (
+    ("SOPClassUID", BaseTag(0x00080016)),
+    ("SOPInstanceUID", BaseTag(0x00080018)),
+    ("StudyInstanceUID", BaseTag(0x0020000D)),
+    ("SeriesInstanceUID", BaseTag(0x0020000E)),
+)
+TRANSFER_SYNTAX_TAG = BaseTag(0x00020010)
 BULK_BASE = "{+base}"
 PIXEL_DATA_TAG = 0x7FE00010
 DEFLATED = "1.2.840.10008.1.2.1.99"
@@ -57,10 +70,37 @@ def parse_instance(fp: BinaryIO, *, file_size: int, check_pixels: bool = True) -
     """Parse the Part 10 file open in `fp` (seekable, at 0). Raises InstanceRefused with a reason.
 
     With check_pixels the first frame of compressed data is decoded, so undecodable pixel data
-    is refused at the door rather than discovered by a reader.
+    is refused at the door rather than discovered by a reader. Raises nothing else: a flaw no
+    check foresaw refuses this one file too, so it can never fail the other files of a request.
     """
+    try:
+        return _parse(fp, file_size=file_size, check_pixels=check_pixels)
+    except InstanceRefused:
+        raise
+    except Exception as exc:
+        # The type and the line are enough to reproduce it with the fuzzer; the message may
+        # quote the file's values, which stay out of the log.
+        logger.warning("instance_unparsable error=%s at=%s", type(exc).__name__, _where(exc))
+        raise InstanceRefused(f"The data set cannot be read: {_describe(exc)}") from exc
+
+
+def _where(exc: BaseException) -> str:
+    frames_ = traceback.extract_tb(exc.__traceback__)
+    return f"{os.path.basename(frames_[-1].filename)}:{frames_[-1].lineno}" if frames_ else "?"
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(exc, OSError):
+        return type(exc).__name__  # its message may name a server path
+    message = " ".join(str(exc).split())[:160]
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def _parse(fp: BinaryIO, *, file_size: int, check_pixels: bool) -> ParsedInstance:
+    ts = _check_structure(fp, file_size=file_size)
     ds = _read_header(fp)
-    ts = _transfer_syntax(ds)
     uids = _required_uids(ds)
     num_frames = _number_of_frames(ds, uids)
     frame_index = _frame_index(fp, ds, ts, num_frames=num_frames, file_size=file_size, uids=uids)
@@ -83,16 +123,35 @@ def parse_instance(fp: BinaryIO, *, file_size: int, check_pixels: bool = True) -
     )
 
 
+def _check_structure(fp: BinaryIO, *, file_size: int) -> UID:
+    """Read the File Meta Information and walk the data set's element structure.
+
+    Done before pydicom reads the data set, which trusts every length it is given.
+    """
+    try:
+        read_preamble(fp, False)
+        # pydicom's own reader of group 0002; it leaves `fp` where the data set starts.
+        meta = _read_file_meta_info(fp)
+    except InvalidDicomError as exc:
+        raise InstanceRefused(
+            "Not a DICOM Part 10 file: no 128-byte preamble with 'DICM' and File Meta "
+            f"Information ({exc})"
+        ) from exc
+    except (ValueError, EOFError, KeyError, TypeError, struct.error) as exc:
+        raise InstanceRefused(f"The File Meta Information cannot be read: {exc}") from exc
+    ts = _transfer_syntax(meta)
+    structure.check_structure(
+        fp, dataset_offset=fp.tell(), file_size=file_size, transfer_syntax=str(ts)
+    )
+    fp.seek(0)
+    return ts
+
+
 def _read_header(fp: BinaryIO) -> Dataset:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             ds = pydicom.dcmread(fp, stop_before_pixels=True)
-        except InvalidDicomError as exc:
-            raise InstanceRefused(
-                "Not a DICOM Part 10 file: no 128-byte preamble with 'DICM' and File Meta "
-                f"Information ({exc})"
-            ) from exc
         except (ValueError, EOFError, OSError, KeyError, TypeError, struct.error) as exc:
             raise InstanceRefused(f"The DICOM data set cannot be read: {exc}") from exc
     for warning in caught:
@@ -128,21 +187,28 @@ def _refuse_truncated_elements(ds: Dataset) -> None:
             )
 
 
-def _transfer_syntax(ds: Dataset) -> UID:
-    ts = ds.file_meta.get("TransferSyntaxUID")
-    if not ts:
+def _transfer_syntax(meta: Dataset) -> UID:
+    value = _uid_text(meta, TRANSFER_SYNTAX_TAG)
+    if not value:
         raise InstanceRefused(
             "File Meta Information has no Transfer Syntax UID (0002,0010)",
             failure_code=TRANSFER_SYNTAX_NOT_SUPPORTED,
         )
-    return UID(str(ts))
+    problem = uid_problem(value)
+    if problem or not UID(value).is_transfer_syntax:
+        # The reason before the value: C-STORE's Error Comment keeps only 64 characters.
+        raise InstanceRefused(
+            f"Transfer Syntax UID is not a transfer syntax this archive reads"
+            f"{f' ({problem})' if problem else ''}: {value[:70]!r}",
+            failure_code=TRANSFER_SYNTAX_NOT_SUPPORTED,
+        )
+    return UID(value)
 
 
 def _required_uids(ds: Dataset) -> tuple[str, str, str, str]:
-    names = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
     values: list[str] = []
-    for name in names:
-        value = str(ds.get(name, "") or "").strip().rstrip("\x00")
+    for name, tag in REQUIRED_UIDS:
+        value = _uid_text(ds, tag)
         if not value:
             raise InstanceRefused(
                 f"Required attribute {name} is missing",
@@ -150,13 +216,38 @@ def _required_uids(ds: Dataset) -> tuple[str, str, str, str]:
                 sop_class_uid=values[0] if values else "",
                 sop_instance_uid=values[1] if len(values) > 1 else "",
             )
-        if len(value) > 64 or not UID_PATTERN.match(value):
+        problem = uid_problem(value)
+        if problem:
             raise InstanceRefused(
-                f"{name} {value[:70]!r} is not a valid UID",
+                f"{name} is not a valid UID ({problem}): {value[:70]!r}",
                 failure_code=DATASET_DOES_NOT_MATCH,
             )
         values.append(value)
     return values[0], values[1], values[2], values[3]
+
+
+def _uid_text(ds: Dataset, tag: BaseTag) -> str:
+    """A UI value as sent, less its trailing NUL padding (pydicom also strips spaces)."""
+    element = ds._dict.get(tag)
+    if element is None or element.value is None:
+        return ""
+    value = element.value
+    if isinstance(value, bytes):
+        return value.decode("latin-1").rstrip("\x00")
+    return str(value).rstrip("\x00")
+
+
+def uid_problem(value: str) -> str | None:
+    """Why `value` is not a UID (PS3.5 9.1), or None when it is one."""
+    if len(value) > 64:
+        return "longer than 64 characters"
+    if UID_PATTERN.fullmatch(value):
+        return None
+    if re.fullmatch(r"[0-9.]+", value):
+        if any(part.startswith("0") and part != "0" for part in value.split(".")):
+            return "a component starts with a zero"
+        return "an empty component"
+    return "only digits and dots are allowed"
 
 
 def _number_of_frames(ds: Dataset, uids: tuple[str, str, str, str]) -> int:

@@ -155,7 +155,8 @@ def _write_part10(event: Event, *, calling_ae: str) -> str:
 def _failure(code: int, reason: str) -> Dataset:
     status = Dataset()
     status.Status = code
-    status.ErrorComment = reason[:ERROR_COMMENT_MAX]
+    # A backslash separates values in an LO, and a reason may quote one (repr of '\n').
+    status.ErrorComment = reason.replace("\\", "/")[:ERROR_COMMENT_MAX]
     return status
 
 
