@@ -12,6 +12,7 @@ empty parts of a multi-valued number are null (PS3.18 F.2.5).
 from __future__ import annotations
 
 import logging
+import math
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -62,7 +63,7 @@ def _by_pydicom(
     ds: Dataset, tag: BaseTag, bulk_data_threshold: int, handler: BulkHandler
 ) -> dict[str, Any]:
     try:
-        return ds[tag].to_json_dict(handler, bulk_data_threshold)  # type: ignore[no-any-return]
+        return _finite(ds[tag].to_json_dict(handler, bulk_data_threshold))
     except (ValueError, TypeError, KeyError, OverflowError):
         # A value that cannot be read (e.g. DS "abc") is shown empty; the stored file keeps it.
         vr = getattr(ds._dict[tag], "VR", None) or _dictionary_vr(tag) or "UN"
@@ -99,7 +100,8 @@ def _fast(element: RawDataElement, encoding: str | None) -> dict[str, Any] | Non
         if vr in ("IS", "DS"):
             return _numbers(vr, value)
         if vr in BINARY_NUMBERS:
-            return _binary_numbers(vr, value, little_endian=element.is_little_endian)
+            numbers = _binary_numbers(vr, value, little_endian=element.is_little_endian)
+            return _finite(numbers) if numbers is not None else None
         if encoding is None:
             return None
         if vr in MULTI_TEXT_VRS:
@@ -110,7 +112,7 @@ def _fast(element: RawDataElement, encoding: str | None) -> dict[str, Any] | Non
             return _values(vr, [text] if text else [])
         if vr == "PN":
             return _person_names(value, encoding)
-    except (UnicodeDecodeError, ValueError, struct.error):
+    except (UnicodeDecodeError, ValueError, OverflowError, struct.error):
         return None  # pydicom decides what such a value means
     return None
 
@@ -152,13 +154,27 @@ def _numbers(vr: str, raw: bytes) -> dict[str, Any]:
         if not part:
             values.append(None)
         elif vr == "DS":
-            values.append(float(part))
+            values.append(_finite_number(float(part)))
         else:
             number = float(part)
             if number != int(number):
                 raise ValueError(f"IS value {part!r} is not an integer")
             values.append(int(number))
     return {"vr": vr, "Value": values}
+
+
+def _finite_number(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"{value} has no DICOM JSON form")  # JSON has no NaN or Infinity
+    return value
+
+
+def _finite(element: dict[str, Any]) -> dict[str, Any]:
+    """pydicom's encoding of an element, refused when it holds NaN or an infinity."""
+    for value in element.get("Value", ()):
+        if isinstance(value, float):
+            _finite_number(value)
+    return element
 
 
 def _binary_numbers(vr: str, raw: bytes, *, little_endian: bool) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import pydicom
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.filereader import _read_file_meta_info, read_preamble
 from pydicom.pixels import pixel_array
 from pydicom.tag import BaseTag
@@ -44,6 +44,14 @@ REQUIRED_UIDS = (
     ("SeriesInstanceUID", BaseTag(0x0020000E)),
 )
 TRANSFER_SYNTAX_TAG = BaseTag(0x00020010)
+# Index columns narrower than PostgreSQL's integer (archive.models.Instance).
+INDEX_INTEGER_RANGES = {
+    "rows": (0, 2**31 - 1),
+    "columns": (0, 2**31 - 1),
+    "number_of_frames": (0, 2**31 - 1),
+    "bits_allocated": (0, 2**15 - 1),
+    "samples_per_pixel": (0, 2**15 - 1),
+}
 BULK_BASE = "{+base}"
 PIXEL_DATA_TAG = 0x7FE00010
 DEFLATED = "1.2.840.10008.1.2.1.99"
@@ -114,13 +122,31 @@ def _parse(fp: BinaryIO, *, file_size: int, check_pixels: bool) -> ParsedInstanc
         study_instance_uid=uids[2],
         series_instance_uid=uids[3],
         transfer_syntax_uid=str(ts),
-        patient=index_attributes.patient_attributes(body),
-        study=index_attributes.study_attributes(body),
-        series=index_attributes.series_attributes(body),
-        instance=index_attributes.instance_attributes(body, num_frames),
+        patient=_indexable(index_attributes.patient_attributes(body)),
+        study=_indexable(index_attributes.study_attributes(body)),
+        series=_indexable(index_attributes.series_attributes(body)),
+        instance=_indexable(index_attributes.instance_attributes(body, num_frames)),
         frame_index=frame_index,
         metadata_json=json.dumps(body, separators=(",", ":")),
     )
+
+
+def _indexable(attributes: dict[str, Any]) -> dict[str, Any]:
+    """The attributes as the index columns can hold them, so that one instance's odd value
+    cannot fail the transaction that indexes the other instances of its request.
+
+    PostgreSQL text has no NUL; a number beyond its column's range is kept out of the index
+    (the stored file and the metadata keep it).
+    """
+    clean: dict[str, Any] = {}
+    for name, value in attributes.items():
+        if isinstance(value, str):
+            value = value.replace("\x00", "")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            low, high = INDEX_INTEGER_RANGES.get(name, (-(2**31), 2**31 - 1))
+            value = value if low <= value <= high else None
+        clean[name] = value
+    return clean
 
 
 def _check_structure(fp: BinaryIO, *, file_size: int) -> UID:
@@ -137,7 +163,7 @@ def _check_structure(fp: BinaryIO, *, file_size: int) -> UID:
             "Not a DICOM Part 10 file: no 128-byte preamble with 'DICM' and File Meta "
             f"Information ({exc})"
         ) from exc
-    except (ValueError, EOFError, KeyError, TypeError, struct.error) as exc:
+    except (ValueError, EOFError, KeyError, TypeError, struct.error, BytesLengthException) as exc:
         raise InstanceRefused(f"The File Meta Information cannot be read: {exc}") from exc
     ts = _transfer_syntax(meta)
     structure.check_structure(

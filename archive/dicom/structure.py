@@ -142,10 +142,11 @@ class _Walk:
             return self._open_undefined(top, tag, vr)
         if start + length > top.bound:
             raise InstanceRefused(_overrun(tag, length, top))
-        if vr in VALUE_SIZES and length % VALUE_SIZES[vr]:
+        size = _value_size(tag, vr)
+        if size and length % size:
             raise InstanceRefused(
-                f"Element {_tag(tag)} ({vr}) holds {length} bytes, not a whole number of "
-                f"{VALUE_SIZES[vr]}-byte values"
+                f"Element {_tag(tag)} ({vr or 'implicit VR'}) holds {length} bytes, not a "
+                f"whole number of {size}-byte values"
             )
         if vr == "SQ" and length:
             return self._sequence(top, tag, start + length, implicit=top.implicit)
@@ -223,11 +224,29 @@ class _Walk:
 
 @lru_cache(maxsize=4096)
 def _dictionary_vr(tag: int) -> str | None:
+    """The data dictionary's VR of a public tag: "US or SS" and the like as they are."""
+    if tag >> 16 & 1:
+        return None  # private
     try:
-        vr = dictionary_VR(tag)
+        return str(dictionary_VR(tag))
     except KeyError:
         return None
-    return vr if vr in KNOWN_VRS else None  # "US or SS" and the like: not checked
+
+
+def _value_size(tag: int, vr: str | None) -> int | None:
+    """The size of one value, when the VR (or its dictionary VR) fixes one.
+
+    pydicom converts a UN element of a known tag, and an implicit element whose VR the
+    dictionary leaves open ("US or SS"), by the dictionary's VR: those are checked by it too.
+    """
+    if vr in VALUE_SIZES:
+        return VALUE_SIZES[vr]
+    if vr in (None, "UN"):
+        vr = _dictionary_vr(tag)
+    if vr is None or (" or " not in vr and vr not in VALUE_SIZES):
+        return None
+    sizes = {VALUE_SIZES.get(v) for v in vr.split(" or ")}
+    return sizes.pop() if len(sizes) == 1 else None
 
 
 def _overrun(tag: int, length: int, top: _Container) -> str:

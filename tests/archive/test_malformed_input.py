@@ -280,3 +280,44 @@ def test_c_store_refuses_the_flawed_instance_with_its_reason_and_stores_the_othe
         "1.2.99.11",
         "1.2.99.12",
     ]
+
+
+def with_element_before(data: bytes, before_tag: bytes, new: bytes) -> bytes:
+    """`data` with the raw element `new` inserted before the element starting `before_tag`."""
+    at = data.index(before_tag)
+    return data[:at] + new + data[at:]
+
+
+STUDY_UID_ELEMENT = b"\x20\x00\x0d\x00UI"
+SAMPLES_ELEMENT = b"\x28\x00\x02\x00US"
+# Values the index cannot hold as they are; the instance is stored and its index keeps them
+# empty (or cleaned), rather than the whole batch failing to index.
+ODD_VALUES = {
+    "an Instance Number of 10^20": with_element_before(
+        good(3), SAMPLES_ELEMENT, element(0x00200013, b"IS", b"100000000000000000000 ")
+    ),
+    "a Series Number of -10^12": with_element_before(
+        good(3), SAMPLES_ELEMENT, element(0x00200011, b"IS", b"-1000000000000")
+    ),
+    "an Instance Number of inf": with_element_before(
+        good(3), SAMPLES_ELEMENT, element(0x00200013, b"IS", b"inf ")
+    ),
+    "a Slice Thickness of NaN": with_element_before(
+        good(3), STUDY_UID_ELEMENT, element(0x00180050, b"DS", b"NaN ")
+    ),
+    "a Patient ID with a NUL inside": with_replaced(good(3), b"FUZZ-1", b"FU\x00Z-1"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", ODD_VALUES)
+def test_a_value_the_index_cannot_hold_does_not_fail_the_other_parts(sender, client_for, case):
+    response = stow(sender, [good(1), ODD_VALUES[case], good(2)])
+
+    assert response.status_code == 200, response.content
+    assert sorted(referenced_uids(response.json())) == ["1.2.99.11", "1.2.99.12", "1.2.99.13"]
+    metadata = client_for("radiologist").get(
+        "/dicomweb/studies/1.2.99.2/series/1.2.99.3/instances/1.2.99.13/metadata"
+    )
+    assert metadata.status_code == 200
+    assert b"NaN" not in metadata.content and b"Infinity" not in metadata.content

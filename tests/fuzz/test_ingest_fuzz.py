@@ -20,7 +20,8 @@ from tests.archive.dicomweb_helpers import reader_session
 from tests.conftest import SHARED_DICOM
 from tests.fuzz.doors import Tally, cstore_batch, orphans, stow_batch, temp_files
 from tests.fuzz.listener import listener_process  # noqa: F401 - the listener_port fixture
-from tests.fuzz.mutations import FUZZ_SEED, Recipe, load_seeds, recipe, unique_uid
+from tests.fuzz.mutations import FUZZ_SEED, Recipe, recipe, unique_uid
+from tests.fuzz.seeds import load_seeds
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
