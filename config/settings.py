@@ -241,6 +241,9 @@ else:
     # task may therefore be handed out twice (one that runs longer, or waits on a countdown
     # longer than this): every task is safe to run twice (scoring is claimed, stability checks
     # are conditional updates), and no countdown or retry delay may exceed this timeout.
+    if CELERY_BROKER_URL.startswith(("redis:", "rediss:")):
+        # kombu's, with the worker kept alive when Redis goes away (config/redis_broker.py).
+        CELERY_BROKER_TRANSPORT = "config.redis_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_float("CELERY_VISIBILITY_TIMEOUT_SECONDS", 30.0),
         "unacked_restore_interval": 5,
