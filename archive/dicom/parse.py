@@ -253,14 +253,15 @@ def _required_uids(ds: Dataset) -> tuple[str, str, str, str]:
 
 
 def _uid_text(ds: Dataset, tag: BaseTag) -> str:
-    """A UI value as sent, less its trailing NUL padding (pydicom also strips spaces)."""
+    """A UI value as sent, less its trailing padding: NUL, as PS3.5 says, or a space, as many
+    devices send it (pydicom strips those too); anything else stays and is judged."""
     element = ds._dict.get(tag)
     if element is None or element.value is None:
         return ""
     value = element.value
     if isinstance(value, bytes):
-        return value.decode("latin-1").rstrip("\x00")
-    return str(value).rstrip("\x00")
+        return value.decode("latin-1").rstrip("\x00 ")
+    return str(value).rstrip("\x00 ")
 
 
 def uid_problem(value: str) -> str | None:

@@ -217,6 +217,16 @@ def test_a_uid_padded_with_a_trailing_nul_is_accepted(sender):
     assert referenced_uids(response.json()) == ["1.2.99.41"]
 
 
+@pytest.mark.django_db
+def test_a_uid_padded_with_a_trailing_space_is_accepted(sender):
+    # Not what PS3.5 asks (NUL), but what many devices send: refusing it would refuse their
+    # studies whole. The value is read without its padding.
+    response = stow(sender, [instance(uids={"sop": b"1.2.99.42 ", "study": b"1.2.99.4 "})])
+
+    assert response.status_code == 200, response.content
+    assert referenced_uids(response.json()) == ["1.2.99.42"]
+
+
 def test_sequences_nested_to_the_limit_are_read() -> None:
     data = instance(extra=nested_sequences(32))
 
