@@ -14,27 +14,39 @@ import time
 import uuid
 
 import pytest
-from django.conf import settings
 
+from tests.faults.servers import RedisServer
 from tests.processes import product_env, running, wait_until
 
-pytestmark = pytest.mark.skipif(
-    not settings.CELERY_BROKER_URL.startswith("redis:"), reason="the Redis broker's behaviour"
-)
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server of the test's own: the suite's other workers share the machine's one."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
 
 
 def worker_args(queue: str, name: str) -> list[str]:
     args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads"]
     args += ["--concurrency=1", "-Q", queue, "--without-gossip", "--without-mingle"]
-    return [*args, "--include=tests.embedded.burst_tasks", "-n", f"{name}@%h"]
+    args += ["--include=tests.embedded.burst_tasks", "--loglevel=INFO"]
+    return [*args, "-n", f"{name}@%h"]
 
 
-def test_a_task_a_killed_worker_held_is_run_again_within_a_minute(tmp_path):
+def test_a_task_a_killed_worker_held_is_run_again_within_a_minute(tmp_path, redis_server):
     from config.celery import app
 
     queue = f"redelivery-{uuid.uuid4().hex[:8]}"
-    app.send_task("tests.mark_started_then_wait", args=(str(tmp_path), queue), queue=queue)
-    env = product_env()
+    with app.connection_for_write(redis_server.url) as connection:
+        app.send_task(
+            "tests.mark_started_then_wait",
+            args=(str(tmp_path), queue),
+            queue=queue,
+            connection=connection,
+        )
+    env = {**product_env(), "CELERY_BROKER_URL": redis_server.url}
     with running(worker_args(queue, "first"), log_name="redelivery-1.log", env=env) as first:
         wait_until(
             lambda: (tmp_path / "started").exists(),
