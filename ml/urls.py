@@ -1,12 +1,14 @@
-"""Model registry URLs under /api/."""
+"""Model registry and task registry URLs under /api/."""
 
 from __future__ import annotations
 
 from django.urls import path
 
 from ml.apis import ModelVersionActivateApi, ModelVersionListApi
+from ml.task_apis import TaskListApi
 
 urlpatterns = [
+    path("tasks", TaskListApi.as_view(), name="tasks"),
     path("models", ModelVersionListApi.as_view(), name="model-versions"),
     path(
         "models/<int:version_id>/activate",

@@ -51,6 +51,7 @@ from triage.services.claims import (
 )
 from triage.services.measurements import measurement_delete, measurement_save
 from triage.services.reads import worklist_entry_read
+from triage.services.worklist import TRIAGE_SPEC
 from triage.turnaround import turnaround_summary
 
 MAX_PAGE = 500
@@ -124,8 +125,8 @@ def _reader_name(entry: WorklistEntry) -> str | None:
 
 
 def _label(positive: bool | None) -> str | None:
-    """The model's answer in words (the chest radiograph model's two classes)."""
-    return None if positive is None else ("pneumonia" if positive else "normal")
+    """The model's answer as the class key of the task the worklist ranks by."""
+    return None if positive is None else TRIAGE_SPEC.class_for(positive=positive).key
 
 
 class WorklistListApi(APIView):

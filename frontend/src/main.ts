@@ -1,5 +1,6 @@
 import "./styles.css";
 import { getMe } from "./api/me";
+import { loadTasks } from "./api/tasks";
 import { startRouter } from "./app/router";
 import { mountHeader } from "./pages/header";
 
@@ -12,9 +13,8 @@ function byId(id: string): HTMLElement {
 const header = mountHeader(byId("topbar"));
 // Which pages to offer depends on the roles; a failed /api/me (session ended) leaves none, and
 // the start page, shown then, says how to sign in again.
-getMe()
-  .catch(() => null)
-  .then((me) => {
-    header.setUser(me);
-    startRouter(byId("app"), header, me ?? { username: "", roles: [] });
-  });
+// The task registry names the classes the pages show; it loads alongside.
+Promise.all([getMe().catch(() => null), loadTasks()]).then(([me]) => {
+  header.setUser(me);
+  startRouter(byId("app"), header, me ?? { username: "", roles: [] });
+});

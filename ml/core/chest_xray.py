@@ -18,8 +18,9 @@ from ml.core.preprocessing import (
     preprocess,
 )
 from ml.core.spec import InputSpec, TrainingConfig
+from ml.core.tasks import CHEST_XRAY_PNEUMONIA
 
-RADIOGRAPH_MODALITIES = ("DX", "CR")
+RADIOGRAPH_MODALITIES = CHEST_XRAY_PNEUMONIA.modalities
 # Secondary Capture Image Storage (...1.1.7) and its multi-frame variants (...1.1.7.1-7.4):
 # screenshots and scans of film, whose pixels went through unknown processing. Matched exactly
 # or by "7." prefix so that e.g. ...1.1.77.x (visible light) is not caught by accident.
@@ -110,7 +111,7 @@ class ChestXrayConfig:
     """
 
     name: str = "chest_xray_classifier"
-    task: str = "chest_xray_pneumonia"
+    task: str = CHEST_XRAY_PNEUMONIA.name
     spec: InputSpec = field(default_factory=InputSpec)
 
     def eligibility(self, ds: pydicom.Dataset) -> str | None:

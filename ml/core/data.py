@@ -20,13 +20,16 @@ from typing import Any
 
 import numpy as np
 
+from ml.core.tasks import CHEST_XRAY_PNEUMONIA
+
 TEST_FRACTION_PER_10000 = 1500
 SPLIT_RULE = (
     "validation = official val split unchanged; test = official train images whose "
     "int(sha256(pixel bytes)[:8], big-endian) % 10000 < 1500 (~15%, exact duplicates stay "
     "together); train = the other official train images; official test split not available"
 )
-CLASS_NAMES = ("normal", "pneumonia")
+# Index = the integer label in the file: 0 normal, 1 pneumonia (the registry keeps that order).
+CLASS_NAMES = CHEST_XRAY_PNEUMONIA.class_keys
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,11 @@ from config.errors import Conflict, DomainError
 from triage.models import StudyRead, WorklistEntry, WorklistEvent
 from triage.services.claims import claim_is_live
 from triage.services.events import worklist_event_record
-from triage.services.worklist import TRIAGE_TASK
+from triage.services.worklist import TRIAGE_SPEC, TRIAGE_TASK
 
 logger = logging.getLogger(__name__)
 
 JUDGED = (WorklistEntry.AiStatus.POSITIVE, WorklistEntry.AiStatus.NEGATIVE)
-# The chest radiograph model's two classes, by "is the finding present".
-LABELS = {True: "pneumonia", False: "normal"}
 
 
 def worklist_entry_read(
@@ -92,4 +90,4 @@ def _opened_at(entry: WorklistEntry, user: AbstractBaseUser, now: dt.datetime) -
 def _label(entry: WorklistEntry, verdict: StudyRead.Verdict | None) -> str:
     ai_positive = entry.ai_status == WorklistEntry.AiStatus.POSITIVE
     finding_present = ai_positive if verdict == StudyRead.Verdict.AI_RIGHT else not ai_positive
-    return LABELS[finding_present]
+    return TRIAGE_SPEC.class_for(positive=finding_present).key

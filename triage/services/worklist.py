@@ -17,6 +17,7 @@ from django.utils import timezone
 from pydicom.datadict import tag_for_keyword
 
 from archive.models import Instance, Study
+from ml.core.tasks import CHEST_XRAY_PNEUMONIA
 from ml.models import ModelVersion
 from ml.selectors import model_version_active
 from triage.models import StudyScoring, WorklistEntry, WorklistEvent
@@ -33,7 +34,8 @@ from triage.services.events import worklist_event_record
 logger = logging.getLogger(__name__)
 
 # The task the worklist ranks by; one model family for now (chest radiographs).
-TRIAGE_TASK = "chest_xray_pneumonia"
+TRIAGE_SPEC = CHEST_XRAY_PNEUMONIA
+TRIAGE_TASK = TRIAGE_SPEC.name
 # DICOM keywords carrying a request's priority, read besides those the site rules name.
 PRIORITY_KEYWORDS = tuple(keyword for keyword, _label, _mapping in DICOM_PRIORITY_SOURCES)
 REQUEST_SEQUENCE = "00400275"  # Request Attributes Sequence: where a request's priority often is
@@ -165,12 +167,13 @@ def _scored_view(active: ModelVersion, scoring: StudyScoring) -> AiView:
     probability = scoring.urgency if scoring.urgency is not None else 0.0
     threshold = scoring.threshold if scoring.threshold is not None else active.threshold
     said = f"probability {format_probability(probability)}"
+    finding = TRIAGE_SPEC.finding
     if scoring.positive:
         status = WorklistEntry.AiStatus.POSITIVE
-        note = f"AI flags pneumonia: {said}, at or above threshold {format_probability(threshold)}"
+        note = f"AI flags {finding}: {said}, at or above threshold {format_probability(threshold)}"
     else:
         status = WorklistEntry.AiStatus.NEGATIVE
         note = (
-            f"AI does not flag pneumonia: {said}, below threshold {format_probability(threshold)}"
+            f"AI does not flag {finding}: {said}, below threshold {format_probability(threshold)}"
         )
     return AiView(status, scoring.urgency, f"{note} ({active.label})", scoring)

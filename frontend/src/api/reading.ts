@@ -7,7 +7,8 @@
 import { ApiError, getJson, sendJson } from "./http";
 import type { AiStatus, Claim, WorklistRow } from "./worklist";
 
-export type DiagnosisLabel = "pneumonia" | "normal";
+/** A class key of the task registry (./tasks); shown through `classDisplayName`. */
+export type DiagnosisLabel = string;
 
 /** The model's result for one frame of one image. */
 export interface Finding {

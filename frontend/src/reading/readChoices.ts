@@ -1,6 +1,7 @@
 /** What the reader can answer for a study, and what the page says once the read is stored. Pure. */
 
 import type { Read, Verdict } from "../api/reading";
+import { classDisplayName } from "../api/tasks";
 import type { AiResult } from "../api/worklist";
 import type { ShortcutId } from "../app/shortcuts";
 
@@ -26,13 +27,17 @@ export function readChoices(ai: AiResult): ReadChoice[] {
 
 /** "Saved: pneumonia (your read)", or "Saved." when the read stored no label. */
 export function savedText(read: Read): string {
-  return read.label ? `Saved: ${read.label.value} (your read)` : "Saved.";
+  return read.label ? `Saved: ${labelText(read.label)} (your read)` : "Saved.";
 }
 
 /** "Read by dr.jones on 2024-05-01 10:02: normal" (local time) for a study read before. */
 export function earlierReadText(read: Read): string {
-  const label = read.label ? `: ${read.label.value}` : "";
+  const label = read.label ? `: ${labelText(read.label)}` : "";
   return `Read by ${read.reader} on ${localDateTime(read.read_at)}${label}`;
+}
+
+function labelText(label: NonNullable<Read["label"]>): string {
+  return classDisplayName(label.value, label.task);
 }
 
 /** An ISO instant as "YYYY-MM-DD HH:MM" in this workstation's time zone. */

@@ -1,6 +1,7 @@
 /** The words in the viewport's corners: where in the stack, window, zoom, the AI's score. Pure. */
 
 import type { Finding } from "../api/reading";
+import { classDisplayName } from "../api/tasks";
 import { formatProbability } from "../worklist/rowFormat";
 import type { WindowLevel } from "./windowing";
 
@@ -24,7 +25,7 @@ export function findingText(finding: Finding | undefined): string {
   if (!finding.applicable || finding.probability === null) {
     return `AI: not scored${finding.reason ? ` (${finding.reason})` : ""}`;
   }
-  const label = finding.label ? ` ${finding.label}` : "";
+  const label = finding.label ? ` ${classDisplayName(finding.label)}` : "";
   const threshold =
     finding.threshold === null ? "" : ` (threshold ${formatProbability(finding.threshold)})`;
   return `AI ${formatProbability(finding.probability)}${label}${threshold}`;

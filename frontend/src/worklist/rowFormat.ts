@@ -3,6 +3,7 @@
  * claim. Pure functions of a row and a clock, so they tick without asking the server again.
  */
 
+import { classDisplayName } from "../api/tasks";
 import type { AiResult, WorklistRow } from "../api/worklist";
 
 /**
@@ -143,7 +144,7 @@ export function aiFlag(ai: AiResult): AiFlag {
       return {
         text: `flagged ${probability}`.trim(),
         tone: "flagged",
-        title: `Flagged ${ai.label ?? ""}${model}: probability ${probability}${threshold}`,
+        title: `Flagged ${ai.label ? classDisplayName(ai.label) : ""}${model}: probability ${probability}${threshold}`,
       };
     case "negative":
       return {
