@@ -1,4 +1,5 @@
-"""Reading a study: the reader's one-key answer to the AI becomes a label with its provenance.
+"""Reading a study: the reader's one-key answer to the AI becomes a label with its provenance,
+stored in annotations' label store (annotations.services.labels).
 
 "AI right" / "AI wrong" on a study the model judged gives the study a label (the model's answer,
 or its opposite) that retraining can use; a study the model could not judge is read without one.
@@ -13,6 +14,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from annotations.models import Label
+from annotations.services.labels import label_record
+from archive.models import Study
 from config.errors import Conflict, DomainError
 from triage.models import StudyRead, WorklistEntry, WorklistEvent
 from triage.services.claims import claim_is_live
@@ -63,6 +67,8 @@ def worklist_entry_read(
             label_task=TRIAGE_TASK if judged else "",
             label_value=_label(entry, verdict) if judged else "",
         )
+        if read.label_value:
+            _label_store(read, entry.study)
         WorklistEntry.objects.filter(pk=entry.pk).update(
             status=WorklistEntry.Status.READ,
             read_at=now,
@@ -85,6 +91,23 @@ def _opened_at(entry: WorklistEntry, user: AbstractBaseUser, now: dt.datetime) -
     if entry.claimed_by_id == user.pk and entry.claimed_at is not None:
         return entry.claimed_at
     return entry.first_opened_at or now
+
+
+def _label_store(read: StudyRead, study: Study) -> None:
+    """The read's label into the label store, with what the reader was shown. StudyRead keeps
+    its label columns for now (the read API shows them from there); drop them once everything
+    that reads them reads annotations.Label instead."""
+    label_record(
+        task=read.label_task,
+        study=study,
+        value=read.label_value,
+        source=Label.Source.RADIOLOGIST_READ,
+        author=read.reader,
+        model_version=read.model_version,
+        model_probability=read.ai_probability,
+        seconds_spent=read.duration_seconds,
+        created_at=read.read_at,
+    )
 
 
 def _label(entry: WorklistEntry, verdict: StudyRead.Verdict | None) -> str:

@@ -1,0 +1,1 @@
+"""Writes of the annotations app, by sub-domain (labels first)."""
