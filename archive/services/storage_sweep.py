@@ -84,9 +84,9 @@ def temp_files_sweep(*, grace_seconds: float) -> int:
 
 def _series_folders() -> Iterator[tuple[str, str, list[str]]]:
     """(series UID, folder, file names) of each dicom/<study>/<series>/ folder in storage."""
-    if not default_storage.exists(DICOM_ROOT):
-        return
-    studies, _ = default_storage.listdir(DICOM_ROOT)
+    # Listed, not checked with exists(): object stores have no folders, and exists() of a
+    # prefix is False there even when objects lie under it.
+    studies, _ = _listdir(DICOM_ROOT)
     for study in studies:
         study_folder = f"{DICOM_ROOT}/{study}"
         series_list, _ = _listdir(study_folder)
