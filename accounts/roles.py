@@ -17,15 +17,24 @@ ADMIN = "admin"
 # Integration accounts for modalities and PACS that send images (STOW-RS) but may not read them.
 MODALITY = "modality"
 
-# Annotators get no archive permission: they will see de-identified copies, never the archive.
+# Annotators get no archive permission: they see de-identified copies of the images of the cases
+# they are given (annotations.add_label), never the archive. Reviewers adjudicate
+# (annotations.add_reviewdecision) and see agreement; admins edit the label schema and the queue
+# settings, export and import.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     RADIOLOGIST: [
         "archive.view_instance",
         "triage.view_worklistentry",
         "triage.change_worklistentry",
     ],
-    ANNOTATOR: [],
-    REVIEWER: ["archive.view_instance", "triage.view_worklistentry"],
+    ANNOTATOR: ["annotations.add_label", "annotations.view_labelschema"],
+    REVIEWER: [
+        "archive.view_instance",
+        "triage.view_worklistentry",
+        "annotations.view_labelschema",
+        "annotations.view_label",
+        "annotations.add_reviewdecision",
+    ],
     ADMIN: [
         "archive.view_instance",
         "triage.view_worklistentry",
@@ -36,6 +45,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
+        "annotations.view_labelschema",
+        "annotations.add_labelschema",
+        "annotations.view_label",
+        "annotations.change_queuesettings",
+        "annotations.view_reviewdecision",
     ],
     MODALITY: ["archive.add_instance"],
 }

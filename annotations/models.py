@@ -1,11 +1,17 @@
-"""The one label store: every label of every task, whoever made it, with its provenance.
+"""The one label store and the annotation workflow around it.
 
-A Label is a task's answer for a target (a study, or one image, or one frame of it) made under a
-label schema version: a class now (value = the class key, checked against the task registry in
-ml.core.tasks), boxes and masks once the label schema (issue 11, section 2) defines theirs. It
-records where it came from (source, author, time), what the author was shown (model version
-and probability) and how long it took. Measurements still live in triage (triage.Measurement),
-to be moved here later.
+- Label: a task's answer for a target (a study, or one image, or one frame of it) made under a
+  LabelSchema version: a class, a box or a mask. It records where it came from (source, author,
+  time), what the author was shown (model version and probability) and how long it took, and in
+  `provenance` the rest (the case, whether the model's pre-annotation was kept, the annotators
+  and reviewer behind an adjudicated label).
+- LabelSchema: the admin-edited, versioned classes of a task (study/image classes, box classes,
+  mask classes with colours and keys). Versions are immutable; an edit adds one.
+- ImageScore: what pool scoring (ml) stored per unlabelled image for a model version.
+- QueueSettings, AnnotationBatch, AnnotationCase, CaseSlot, CaseSkip: the active-learning queue.
+  A batch is chosen by a strategy (ml.core.active_learning); each of its cases is one image to be
+  labelled by `labels_required` annotators, one CaseSlot each, locked with an expiry.
+- ReviewDecision: a reviewer's accept / edit / reject of a case's labels.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from django.utils import timezone
 from archive.models import Instance, Study
 from ml.core.tasks import task_get
 
-# The label schema version labels are made under until the schema is versioned (section 2).
+# The first schema version of every task (seeded from the task registry by migration 0002).
 SCHEMA_VERSION = 1
 
 
@@ -56,6 +62,15 @@ class Label(models.Model):
     )
     model_probability = models.FloatField(null=True, blank=True)
     seconds_spent = models.FloatField(null=True, blank=True)
+    # The annotation case the label was made in (annotators' and adjudicated labels).
+    case = models.ForeignKey(
+        "AnnotationCase", null=True, blank=True, on_delete=models.CASCADE, related_name="labels"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    # The rest of where it came from, e.g. {"pre_annotation": "kept" | "edited" | "none"} for an
+    # annotator's label; {"annotators": [ids], "reviewer": id, "decision": "accept",
+    # "suggestion_kept": bool} for an adjudicated one; {"file": ..., "row": n} for an import.
+    provenance = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -110,3 +125,232 @@ class Label(models.Model):
             errors["instance"] = "The image is not one of the study's."
         if errors:
             raise ValidationError(errors)
+
+
+class LabelSchema(models.Model):
+    """One immutable version of a task's label schema.
+
+    `classes`: the study/image classes, [{"key", "display_name", "hotkey"}] (hotkey: one key,
+    "1".."9" by default); they always include the task registry's classes (the model's), and may
+    add more. `multi_label`: whether one target may carry several of them. `box_classes` and
+    `mask_classes`: [{"key", "display_name", "colour": "#rrggbb", "hotkey"}]. A mask class's
+    segment number (DICOM SEG) is its 1-based position in `mask_classes`.
+    """
+
+    task = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    classes = models.JSONField()
+    multi_label = models.BooleanField(default=False)
+    box_classes = models.JSONField(default=list)
+    mask_classes = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "version"], name="label_schema_task_version"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="label_schema_version_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} schema v{self.version}"
+
+
+class QueueSettings(models.Model):
+    """How a task's annotation queue is chosen and shared, set by an admin."""
+
+    task = models.CharField(max_length=64, unique=True)
+    strategy = models.CharField(max_length=32, default="weighted_kmeans_pp")
+    labels_required = models.PositiveSmallIntegerField(default=2)  # k annotators per case
+    batch_size = models.PositiveIntegerField(default=50)
+    lock_seconds = models.PositiveIntegerField(default=900)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "queue settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(labels_required__gte=1), name="queue_k_from_1"),
+            models.CheckConstraint(condition=Q(batch_size__gte=1), name="queue_batch_from_1"),
+            models.CheckConstraint(condition=Q(lock_seconds__gte=10), name="queue_lock_min_10s"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} queue ({self.strategy}, k={self.labels_required})"
+
+
+class ImageScore(models.Model):
+    """Pool scoring's result for one image (frame) under one model version.
+
+    `embedding` is the model's pooled features before the last layer, float32 little-endian
+    bytes (numpy .tobytes()), `embedding_dim` values long.
+    """
+
+    task = models.CharField(max_length=64)
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="pool_scores")
+    frame_number = models.PositiveIntegerField(default=1)
+    model_version = models.ForeignKey("ml.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    probability = models.FloatField()
+    entropy = models.FloatField()
+    margin = models.FloatField()
+    mc_mean = models.FloatField(null=True, blank=True)
+    mc_variance = models.FloatField(null=True, blank=True)
+    bald = models.FloatField(null=True, blank=True)
+    embedding = models.BinaryField()
+    embedding_dim = models.PositiveIntegerField()
+    scored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "model_version", "instance", "frame_number"],
+                name="image_score_once_per_version",
+            ),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=1), name="image_score_p_0_1"
+            ),
+        ]
+        indexes = [models.Index(fields=["task", "model_version"], name="image_score_task_ver")]
+
+    def __str__(self) -> str:
+        return f"score of instance {self.instance_id} frame {self.frame_number}"
+
+
+class AnnotationBatch(models.Model):
+    """A batch of cases chosen together by one strategy from one pool."""
+
+    task = models.CharField(max_length=64)
+    strategy = models.CharField(max_length=32)
+    model_version = models.ForeignKey(
+        "ml.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pool_size = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    labels_required = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.task} batch {self.pk} ({self.strategy}, {self.size})"
+
+
+class AnnotationCase(models.Model):
+    """One image (frame) to be labelled by `labels_required` annotators.
+
+    `pseudonym` is the only id annotators see (never a UID or the study's database id). `pick`
+    is the strategy's record of why it was chosen: {"rank", "strategy", "scores": {...}} with
+    the ImageScore figures behind it.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"  # slots left to label
+        LABELLED = "labelled", "labelled"  # every slot submitted, awaiting review
+        ADJUDICATED = "adjudicated", "adjudicated"  # a reviewer decided: ground truth exists
+
+    task = models.CharField(max_length=64)
+    pseudonym = models.CharField(max_length=32, unique=True)
+    batch = models.ForeignKey(AnnotationBatch, on_delete=models.CASCADE, related_name="cases")
+    rank = models.PositiveIntegerField()  # pick order within the batch, 0 first
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="annotation_cases")
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="+")
+    frame_number = models.PositiveIntegerField(default=1)
+    strategy = models.CharField(max_length=32)
+    pick = models.JSONField(default=dict)
+    labels_required = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "instance", "frame_number"], name="case_once_per_image"
+            )
+        ]
+        indexes = [models.Index(fields=["task", "status"], name="case_task_status")]
+
+    def __str__(self) -> str:
+        return f"case {self.pseudonym}"
+
+
+class CaseSlot(models.Model):
+    """One of a case's k labelling places. Taken by one conditional UPDATE (free, or locked
+    with an expired lock, and not already the annotator's on this case), as worklist claims are.
+    """
+
+    class Status(models.TextChoices):
+        FREE = "free", "free"
+        LOCKED = "locked", "locked"  # an annotator has it until locked_until
+        SUBMITTED = "submitted", "submitted"
+
+    case = models.ForeignKey(AnnotationCase, on_delete=models.CASCADE, related_name="slots")
+    number = models.PositiveSmallIntegerField()  # 1..k
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FREE)
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    locked_until = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    seconds_spent = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="slot_number_per_case"),
+            models.UniqueConstraint(
+                fields=["case", "annotator"],
+                condition=Q(annotator__isnull=False),
+                name="slot_one_per_annotator",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="free") | Q(annotator__isnull=False),
+                name="slot_taken_has_annotator",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "locked_until"], name="slot_status_lock")]
+
+    def __str__(self) -> str:
+        return f"{self.case} slot {self.number}"
+
+
+class CaseSkip(models.Model):
+    """An annotator passed on a case, with the reason; they are not given it again."""
+
+    case = models.ForeignKey(AnnotationCase, on_delete=models.CASCADE, related_name="skips")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "annotator"], name="skip_once_per_annotator")
+        ]
+
+    def __str__(self) -> str:
+        return f"skip of {self.case}"
+
+
+class ReviewDecision(models.Model):
+    """A reviewer's decision on a labelled case; the adjudicated labels it produced carry
+    source "adjudicated" and the case."""
+
+    class Decision(models.TextChoices):
+        ACCEPT = "accept", "accept"  # the agreed (or one chosen) annotation becomes truth
+        EDIT = "edit", "edit"  # the reviewer's own edited version becomes truth
+        REJECT = "reject", "reject"  # no truth: the image is unusable or the labels are wrong
+
+    case = models.OneToOneField(AnnotationCase, on_delete=models.CASCADE, related_name="review")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    note = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.decision} of {self.case}"
