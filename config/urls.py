@@ -10,7 +10,18 @@ from config.schema_views import api_schema
 from config.views import home
 
 # Pages of the single-page front end: each returns index.html and the browser routes it.
-FRONTEND_PAGES = ["worklist", "read/<str:study_uid>", "archive", "dashboard", "settings/shortcuts"]
+FRONTEND_PAGES = [
+    "worklist",
+    "read/<str:study_uid>",
+    "archive",
+    "dashboard",
+    "settings/shortcuts",
+    "annotate",
+    "annotate/<str:case_id>",
+    "review",
+    "review/agreement",
+    "review/<str:case_id>",
+]
 
 urlpatterns = [
     path("", home, name="home"),
@@ -21,6 +32,7 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/", include("triage.urls")),
     path("api/", include("ml.urls")),
+    path("api/", include("annotations.urls")),
     path("api/schema/", api_schema, name="schema"),
     path("admin/", admin.site.urls),
 ]
