@@ -1,16 +1,19 @@
 /**
  * Cornerstone3D set up once per page: core, the DICOM image loader (its decode web workers and
- * WASM codecs are bundled by Vite, nothing is fetched from elsewhere) and the tools this viewer
- * offers. Every viewer waits on `cornerstoneReady()` before it creates a viewport.
+ * WASM codecs are bundled by Vite, nothing is fetched from elsewhere) and the tools the viewers
+ * offer (the reading viewer's, and the annotation workspace's boxes, brush and freehand contours). Every viewer waits on `cornerstoneReady()` before it creates a viewport.
  */
 
 import { cache, init as coreInit } from "@cornerstonejs/core";
 import { init as dicomImageLoaderInit } from "@cornerstonejs/dicom-image-loader";
 import {
   AngleTool,
+  BrushTool,
   EllipticalROITool,
   LengthTool,
   PanTool,
+  PlanarFreehandROITool,
+  RectangleROITool,
   StackScrollTool,
   WindowLevelTool,
   ZoomTool,
@@ -34,6 +37,9 @@ const TOOLS = [
   LengthTool,
   AngleTool,
   EllipticalROITool,
+  RectangleROITool,
+  BrushTool,
+  PlanarFreehandROITool,
 ];
 
 let ready: Promise<void> | null = null;

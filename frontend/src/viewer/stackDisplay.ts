@@ -1,6 +1,7 @@
 /**
  * One Cornerstone stack viewport with its rendering engine and tool group: the mouse tools, the
- * window presets, invert and reset. Created per viewer and destroyed with it.
+ * window presets, invert and reset. Created per viewer and destroyed with it. The annotation
+ * workspace adds its own tools (boxes, brush, eraser, contours) to the same group.
  */
 
 import { Enums, RenderingEngine, type Types } from "@cornerstonejs/core";
@@ -33,13 +34,31 @@ const PRIMARY_TOOLS = {
 
 export type PrimaryTool = keyof typeof PRIMARY_TOOLS;
 
+/**
+ * A tool added to the group besides the reading ones: a registered tool by its name, or (with
+ * `of`) an instance of one under a name of its own (an eraser is a BrushTool with another
+ * strategy), with its configuration.
+ */
+export interface ExtraTool {
+  name: string;
+  of?: string;
+  configuration?: Record<string, unknown>;
+  /** Passive tools keep their annotations editable whichever tool has the left button. */
+  passive?: boolean;
+}
+
+export interface StackDisplayOptions {
+  extraTools?: readonly ExtraTool[];
+}
+
 let nextId = 0;
 
 export class StackDisplay {
   readonly viewport: Types.IStackViewport;
   private readonly engine: RenderingEngine;
-  private readonly toolGroupId: string;
-  private primary: PrimaryTool = "windowLevel";
+  readonly toolGroupId: string;
+  /** The name of the tool on the left button. */
+  private primaryName: string = WindowLevelTool.toolName;
   /**
    * Whether the reader inverted the image. Not the viewport's own `invert`: Cornerstone inverts
    * MONOCHROME1 images (radiographs stored white-is-low) just to show them the right way round.
@@ -48,7 +67,7 @@ export class StackDisplay {
   /** The window the viewer chose for images whose header has none (null: Cornerstone's own). */
   private defaultWindow: WindowLevel | null = null;
 
-  constructor(element: HTMLDivElement) {
+  constructor(element: HTMLDivElement, options: StackDisplayOptions = {}) {
     const id = `reading-${++nextId}`;
     this.engine = new RenderingEngine(`${id}-engine`);
     this.engine.enableElement({
@@ -59,10 +78,10 @@ export class StackDisplay {
     });
     this.viewport = this.engine.getViewport<Types.IStackViewport>(`${id}-viewport`);
     this.toolGroupId = `${id}-tools`;
-    this.setUpTools();
+    this.setUpTools(options.extraTools ?? []);
   }
 
-  private setUpTools(): void {
+  private setUpTools(extraTools: readonly ExtraTool[]): void {
     const group = ToolGroupManager.createToolGroup(this.toolGroupId);
     if (!group) throw new Error(`Tool group ${this.toolGroupId} exists already`);
     for (const toolName of [...Object.values(PRIMARY_TOOLS), StackScrollTool.toolName]) {
@@ -76,15 +95,25 @@ export class StackDisplay {
     group.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
     // Measurements stay visible and editable whichever tool is on the left button.
     for (const tool of [LengthTool, AngleTool, EllipticalROITool]) group.setToolPassive(tool.toolName);
+    for (const tool of extraTools) {
+      if (tool.of) group.addToolInstance(tool.name, tool.of, tool.configuration ?? {});
+      else group.addTool(tool.name, tool.configuration ?? {});
+      if (tool.passive) group.setToolPassive(tool.name);
+    }
   }
 
   selectTool(tool: PrimaryTool): void {
+    this.useTool(PRIMARY_TOOLS[tool]);
+  }
+
+  /** Put any tool of the group (by its name) on the left mouse button. */
+  useTool(toolName: string): void {
     const group = ToolGroupManager.getToolGroup(this.toolGroupId);
-    if (!group || tool === this.primary) return;
+    if (!group || toolName === this.primaryName) return;
     // Passive keeps the tool's other buttons (pan on the middle one) and its annotations editable.
-    group.setToolPassive(PRIMARY_TOOLS[this.primary]);
-    group.setToolActive(PRIMARY_TOOLS[tool], { bindings: [{ mouseButton: MouseBindings.Primary }] });
-    this.primary = tool;
+    group.setToolPassive(this.primaryName);
+    group.setToolActive(toolName, { bindings: [{ mouseButton: MouseBindings.Primary }] });
+    this.primaryName = toolName;
   }
 
   /** Show a stack and keep decoding the rest of it in the background, nearest images first. */
