@@ -1,7 +1,8 @@
 """Routes of the annotation workflow, under /api/ (annotators: annotate/; reviewers: review/)."""
 
-from django.urls import path  # noqa: F401 - each area adds its paths below
+from django.urls import path
 
+from annotations.apis import queue as queue_apis
 from annotations.apis import review
 
 urlpatterns: list = [
@@ -14,5 +15,22 @@ urlpatterns: list = [
         "review/cases/<str:pseudonym>/decision",
         review.ReviewDecisionApi.as_view(),
         name="review-decision",
+    ),
+    # The active-learning queue (annotations/apis/queue.py)
+    path("annotate/next", queue_apis.AnnotateNextApi.as_view(), name="annotate-next"),
+    path(
+        "annotate/cases/<str:pseudonym>",
+        queue_apis.AnnotateCaseDetailApi.as_view(),
+        name="annotate-case",
+    ),
+    path(
+        "annotate/cases/<str:pseudonym>/skip",
+        queue_apis.AnnotateCaseSkipApi.as_view(),
+        name="annotate-case-skip",
+    ),
+    path(
+        "annotate/queue-settings/<str:task>",
+        queue_apis.QueueSettingsApi.as_view(),
+        name="annotate-queue-settings",
     ),
 ]

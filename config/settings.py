@@ -358,3 +358,17 @@ if CELERY_BROKER_URL.startswith("sqlite:"):
         "task": "config.embedded_broker_prune",
         "schedule": 3600.0,
     }
+
+# --- annotation queue: pool scoring (ml/pool_tasks.py) -----------------------------------------
+# The active model scores every eligible unlabelled image for the active-learning queue, on the
+# inference queue, every POOL_SCORING_SECONDS and after a promotion. A run stops after
+# POOL_SCORING_RUN_SECONDS (under the broker's visibility timeout, so no second worker is handed
+# it meanwhile) and sends the rest as a new run; POOL_SCORING_CHUNK images are in memory at once.
+POOL_SCORING_SECONDS = env_float("POOL_SCORING_SECONDS", 300.0)
+POOL_SCORING_RUN_SECONDS = env_float("POOL_SCORING_RUN_SECONDS", 20.0)
+POOL_SCORING_CHUNK = env_int("POOL_SCORING_CHUNK", 256)
+POOL_SCORING_TIME_LIMIT = env_int("POOL_SCORING_TIME_LIMIT", 240)
+CELERY_TASK_ROUTES["ml.pool_score"] = {"queue": "inference"}
+# ml has no tasks.py for autodiscovery to find; its pool-scoring task is named here.
+CELERY_INCLUDE = [*globals().get("CELERY_INCLUDE", []), "ml.pool_tasks"]
+CELERY_BEAT_SCHEDULE["ml-pool-score"] = {"task": "ml.pool_score", "schedule": POOL_SCORING_SECONDS}

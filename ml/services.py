@@ -112,8 +112,16 @@ def model_version_activate(
         transaction.on_commit(
             lambda: model_activated.send(sender=ModelVersion, task=task, version_id=version_id)
         )
+        transaction.on_commit(lambda: _pool_rescore(task=task))
     logger.info("model_activated model_version=%s", version.label)
     return version
+
+
+def _pool_rescore(*, task: str) -> None:
+    """The annotation queue's pool is scored by the newly active version (ml/pool_tasks.py)."""
+    from ml.pool_tasks import pool_score_send
+
+    pool_score_send(task=task)
 
 
 def model_version_mark_load_failed(*, version_id: int, error: str) -> None:

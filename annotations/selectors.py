@@ -1,0 +1,202 @@
+"""Reads of the annotation queue: the slot a caller holds, the slots they may take, the pool a
+batch is chosen from, and a case as its annotator sees it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from annotations.models import (
+    AnnotationCase,
+    CaseSkip,
+    CaseSlot,
+    ImageScore,
+    Label,
+    LabelSchema,
+)
+from archive.models import Instance
+from config.errors import NotFound
+from ml.core.tasks import task_get
+
+# ImageScore columns a batch choice reads, in this order.
+POOL_COLUMNS = (
+    "pk",
+    "instance_id",
+    "frame_number",
+    "model_version_id",
+    "probability",
+    "entropy",
+    "margin",
+    "mc_mean",
+    "mc_variance",
+    "bald",
+    "embedding",
+    "embedding_dim",
+)
+
+
+def labelled_q(*, task: str, instance_ref: str = "pk", study_ref: str = "series__study_id") -> Q:
+    """Images that carry a label of `task`: one of the image itself, or a study-level label
+    (a radiologist's read) of its study. Used as ~Exists(...) by the pool and the queue."""
+    own = Label.objects.filter(task=task, instance_id=OuterRef(instance_ref))
+    of_study = Label.objects.filter(task=task, instance__isnull=True, study_id=OuterRef(study_ref))
+    return Q(Exists(own)) | Q(Exists(of_study))
+
+
+def pool_instances_unscored(
+    *, task: str, model_version_id: int, after_id: int = 0, limit: int = 256
+) -> QuerySet[Instance]:
+    """Up to `limit` instances (id order, ids above `after_id`) that pool scoring should look at:
+    of a modality the task's model may judge, without a label of the task, not in an annotation
+    case of it and not yet scored by the version. The model config's full eligibility (body
+    part, species, ...) is checked by the caller on the header; those it refuses stay here and
+    are looked at again by later runs (header only, no pixels).
+    """
+    spec = task_get(task)
+    in_case = AnnotationCase.objects.filter(task=task, instance_id=OuterRef("pk"))
+    scored = ImageScore.objects.filter(
+        task=task, model_version_id=model_version_id, instance_id=OuterRef("pk")
+    )
+    return (
+        Instance.objects.filter(pk__gt=after_id, series__modality__in=spec.modalities)
+        .exclude(labelled_q(task=task))
+        .exclude(Exists(in_case))
+        .exclude(Exists(scored))
+        .order_by("pk")
+        .only("pk", "file", "metadata_json")[:limit]
+    )
+
+
+def slot_held(*, user: AbstractBaseUser, task: str) -> CaseSlot | None:
+    """The caller's slot of an open case of `task` that they have not submitted, if any (their
+    lock may have lapsed: while no one else took it, it is still theirs)."""
+    return (
+        CaseSlot.objects.filter(
+            annotator=user,
+            status=CaseSlot.Status.LOCKED,
+            case__task=task,
+            case__status=AnnotationCase.Status.OPEN,
+        )
+        .order_by("started_at", "pk")
+        .first()
+    )
+
+
+def slots_takeable(*, user: AbstractBaseUser, task: str, now: dt.datetime, limit: int) -> list[int]:
+    """Ids of up to `limit` slots `user` may take, first in (batch, rank, number) order: free or
+    with an expired lock, of an open case of `task` in which they hold no slot and which they
+    have not skipped."""
+    mine = CaseSlot.objects.filter(case_id=OuterRef("case_id"), annotator=user)
+    skipped = CaseSkip.objects.filter(case_id=OuterRef("case_id"), annotator=user)
+    takeable = Q(status=CaseSlot.Status.FREE) | Q(
+        status=CaseSlot.Status.LOCKED, locked_until__lt=now
+    )
+    return list(
+        CaseSlot.objects.filter(takeable, case__task=task, case__status=AnnotationCase.Status.OPEN)
+        .exclude(Exists(mine))
+        .exclude(Exists(skipped))
+        .order_by("case__batch_id", "case__rank", "number")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class PoolRows:
+    """The candidates of a batch choice: row i of each array is candidate i (`rows[i]` its
+    ImageScore figures), and the embeddings of images already given to annotators."""
+
+    rows: list[dict[str, Any]]
+    probabilities: np.ndarray
+    mc_mean: np.ndarray | None
+    mc_variance: np.ndarray | None
+    embeddings: np.ndarray
+    chosen_embeddings: np.ndarray
+
+
+def pool_rows(*, task: str) -> PoolRows:
+    """The ImageScores of the task's active model version for images that are neither labelled
+    nor in a case: what the queue's strategy chooses from. The MC-dropout arrays are None when
+    any candidate lacks them."""
+    in_case = AnnotationCase.objects.filter(
+        task=task, instance_id=OuterRef("instance_id"), frame_number=OuterRef("frame_number")
+    )
+    active = ImageScore.objects.filter(task=task, model_version__is_active=True)
+    candidates = active.exclude(Exists(in_case)).exclude(
+        labelled_q(task=task, instance_ref="instance_id", study_ref="instance__series__study_id")
+    )
+    rows = [dict(zip(POOL_COLUMNS, values, strict=True)) for values in _values(candidates)]
+    chosen = [row[0] for row in active.filter(Exists(in_case)).values_list("embedding")]
+    dim = rows[0]["embedding_dim"] if rows else 0
+    mc_mean = [row["mc_mean"] for row in rows]
+    mc_variance = [row["mc_variance"] for row in rows]
+    has_mc = bool(rows) and None not in mc_mean and None not in mc_variance
+    return PoolRows(
+        rows=rows,
+        probabilities=np.array([row["probability"] for row in rows], np.float64),
+        mc_mean=np.array(mc_mean, np.float64) if has_mc else None,
+        mc_variance=np.array(mc_variance, np.float64) if has_mc else None,
+        embeddings=_vectors([row["embedding"] for row in rows], dim),
+        chosen_embeddings=_vectors(chosen, dim),
+    )
+
+
+def _values(queryset: Any) -> list[tuple[Any, ...]]:
+    return list(queryset.order_by("pk").values_list(*POOL_COLUMNS))
+
+
+def _vectors(blobs: list[Any], dim: int) -> np.ndarray:
+    """float32 (N, dim) from embedding bytes; rows of another width (another model) are left
+    out, which only happens for already-chosen images of an earlier version."""
+    kept = [bytes(blob) for blob in blobs if len(blob) == 4 * dim]
+    if not kept or dim == 0:
+        return np.zeros((0, max(dim, 1)), np.float32)
+    return np.frombuffer(b"".join(kept), dtype="<f4").reshape(len(kept), dim)
+
+
+def case_slot_of(*, user: AbstractBaseUser, pseudonym: str) -> CaseSlot:
+    """The caller's slot (locked or submitted) of the case called `pseudonym`, with its case;
+    NotFound when there is no such case or it was not given to them (the same answer, so a
+    pseudonym's existence does not leak)."""
+    slot = (
+        CaseSlot.objects.select_related("case__batch__model_version", "case__instance")
+        .filter(case__pseudonym=pseudonym, annotator=user)
+        .first()
+    )
+    if slot is None:
+        raise NotFound("No such case among the cases given to you.")
+    return slot
+
+
+def schema_version_current(*, task: str) -> int:
+    """The task's newest label schema version (1 before any edit)."""
+    latest = LabelSchema.objects.filter(task=task).order_by("-version").first()
+    return latest.version if latest else 1
+
+
+def image_score_of(case: AnnotationCase) -> ImageScore | None:
+    """The pool score the case was chosen by (its batch's model version)."""
+    if case.batch.model_version_id is None:
+        return None
+    return ImageScore.objects.filter(
+        task=case.task,
+        model_version_id=case.batch.model_version_id,
+        instance_id=case.instance_id,
+        frame_number=case.frame_number,
+    ).first()
+
+
+def slot_progress(*, slot: CaseSlot) -> dict[str, int]:
+    """The annotator's progress in the slot's batch: slots submitted, the batch's case count,
+    and this slot's 1-based place among the ones they were given in it."""
+    mine = CaseSlot.objects.filter(
+        annotator_id=slot.annotator_id, case__batch_id=slot.case.batch_id
+    )
+    done = mine.filter(status=CaseSlot.Status.SUBMITTED).count()
+    started = slot.started_at
+    position = mine.filter(started_at__lte=started).count() if started else done + 1
+    return {"done": done, "batch_size": slot.case.batch.size, "position": max(position, 1)}

@@ -1,0 +1,290 @@
+"""The active-learning queue: settings per task, choosing a batch, giving out and skipping cases.
+
+A case is one image (frame) that `labels_required` (k) annotators label, one CaseSlot each.
+Slots are taken with one conditional UPDATE (free, or locked with an expired lock), as worklist
+claims are, so two annotators racing for a slot cannot both win; the unique (case, annotator)
+constraint keeps one annotator from holding two slots of a case. When no slot is left for a
+caller, a new batch is chosen by the task's strategy (ml.core.active_learning) from the pool
+scores of the active model, one process at a time (a row lock on the task's QueueSettings).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from typing import Any
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from annotations.models import (
+    AnnotationBatch,
+    AnnotationCase,
+    CaseSkip,
+    CaseSlot,
+    Label,
+    QueueSettings,
+)
+from annotations.selectors import PoolRows, pool_rows, slot_held, slots_takeable
+from archive.models import Instance
+from config.errors import Conflict, DomainError, NotFound
+from ml.core.active_learning.pool import EmptyPoolError, PoolInput, PoolScores
+from ml.core.active_learning.registry import batch_select, strategy_get
+from ml.core.tasks import TASKS, task_get
+
+logger = logging.getLogger(__name__)
+
+# Slots tried per look at the queue: callers asking at once all see the same first slots, so
+# each tries a few before looking again.
+CANDIDATES = 8
+# Looks at the queue before telling the caller to try again (only under heavy contention).
+ATTEMPTS = 10
+
+
+def task_default() -> str:
+    """The task a request names none of: the first registered one."""
+    return next(iter(TASKS))
+
+
+def queue_settings_get(*, task: str) -> QueueSettings:
+    """The task's queue settings, created with the defaults on first use. ValueError for an
+    unregistered task (the API checks first)."""
+    task_get(task)
+    settings_row, _created = QueueSettings.objects.get_or_create(task=task)
+    return settings_row
+
+
+def queue_settings_update(*, task: str, actor: AbstractBaseUser, **changes: Any) -> QueueSettings:
+    """Change the task's strategy, labels_required, batch_size or lock_seconds. A strategy must
+    be registered (ml.core.active_learning.registry); DomainError naming the known ones
+    otherwise, with nothing changed. Batches already chosen keep their k and strategy."""
+    unknown = set(changes) - {"strategy", "labels_required", "batch_size", "lock_seconds"}
+    if unknown:
+        raise ValueError(f"not queue settings: {sorted(unknown)}")
+    if "strategy" in changes:
+        try:
+            strategy_get(changes["strategy"])
+        except ValueError as error:
+            raise DomainError(str(error), {"field": "strategy"}) from None
+    with transaction.atomic():
+        row = queue_settings_get(task=task)
+        row = QueueSettings.objects.select_for_update().get(pk=row.pk)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.updated_by = actor  # type: ignore[assignment]
+        row.full_clean()
+        row.save()
+    logger.info("queue_settings_updated task=%s fields=%s", task, sorted(changes))
+    return row
+
+
+def case_next(*, user: AbstractBaseUser, task: str) -> CaseSlot | None:
+    """Give `user` a slot of `task`: the one they hold (its lock renewed), else the first they
+    may take in (batch, rank) order, choosing a new batch when none is left for them. None when
+    the pool has nothing left. Conflict only if other callers won every race ATTEMPTS times.
+    """
+    settings_row = queue_settings_get(task=task)
+    lock = dt.timedelta(seconds=settings_row.lock_seconds)
+    held = slot_held(user=user, task=task)
+    if held is not None and _renew(held, user=user, lock=lock):
+        return held
+    chose_batch = False
+    for _attempt in range(ATTEMPTS):
+        now = timezone.now()
+        candidates = slots_takeable(user=user, task=task, now=now, limit=CANDIDATES)
+        if not candidates:
+            if chose_batch or not batch_choose(task=task, for_user=user):
+                return None
+            chose_batch = True
+            continue
+        for slot_id in candidates:
+            slot = _take(slot_id, user=user, now=now, lock=lock)
+            if slot is not None:
+                logger.info(
+                    "case_given case_id=%s slot=%s user_id=%s", slot.case_id, slot.number, user.pk
+                )
+                return slot
+    raise Conflict("Other annotators are taking cases right now; try again.")
+
+
+def _renew(slot: CaseSlot, *, user: AbstractBaseUser, lock: dt.timedelta) -> bool:
+    until = timezone.now() + lock
+    renewed = CaseSlot.objects.filter(
+        pk=slot.pk, annotator=user, status=CaseSlot.Status.LOCKED
+    ).update(locked_until=until)
+    slot.locked_until = until
+    return bool(renewed)
+
+
+def _take(
+    slot_id: int, *, user: AbstractBaseUser, now: dt.datetime, lock: dt.timedelta
+) -> CaseSlot | None:
+    """The one conditional UPDATE that gives a slot; None when someone else got it first."""
+    takeable = Q(status=CaseSlot.Status.FREE) | Q(
+        status=CaseSlot.Status.LOCKED, locked_until__lt=now
+    )
+    try:
+        with transaction.atomic():
+            taken = (
+                CaseSlot.objects.filter(takeable, pk=slot_id)
+                .exclude(annotator=user)
+                .update(
+                    status=CaseSlot.Status.LOCKED,
+                    annotator=user,
+                    locked_until=now + lock,
+                    started_at=now,
+                    submitted_at=None,
+                    seconds_spent=None,
+                )
+            )
+    except IntegrityError:
+        return None  # the same user took another slot of this case at this very moment
+    if not taken:
+        return None
+    return CaseSlot.objects.select_related("case__batch").get(pk=slot_id)
+
+
+def batch_choose(*, task: str, for_user: AbstractBaseUser | None = None) -> AnnotationBatch | None:
+    """Choose the task's next batch with its strategy and give each pick k free slots.
+
+    One process at a time: the task's QueueSettings row is locked for the choice. A caller that
+    waited for the lock and now finds a slot it may take (`for_user`) chooses nothing. Returns
+    the batch, or None when there is nothing to choose (no pool scores, or none left).
+    """
+    settings_row = queue_settings_get(task=task)
+    with transaction.atomic():
+        settings_row = QueueSettings.objects.select_for_update().get(pk=settings_row.pk)
+        if for_user is not None and slots_takeable(
+            user=for_user, task=task, now=timezone.now(), limit=1
+        ):
+            return _latest_batch(task)  # another caller chose one meanwhile
+        pool = pool_rows(task=task)
+        if not pool.rows:
+            return None
+        try:
+            selection = batch_select(
+                settings_row.strategy,
+                _pool_scores(pool, strategy=settings_row.strategy),
+                settings_row.batch_size,
+                np.random.default_rng(),
+            )
+        except EmptyPoolError:
+            return None
+        except ValueError as error:  # the pool lacks what the strategy needs
+            raise DomainError(f"The queue cannot be chosen: {error}") from None
+        return _batch_store(task=task, settings_row=settings_row, pool=pool, selection=selection)
+
+
+def _latest_batch(task: str) -> AnnotationBatch | None:
+    return AnnotationBatch.objects.filter(task=task).order_by("-pk").first()
+
+
+def _pool_scores(pool: PoolRows, *, strategy: str) -> PoolScores:
+    """The strategy's inputs. MC-dropout passes are not stored, only their mean and variance:
+    a strategy that needs passes gets two, mean -/+ standard deviation, which have the stored
+    mean and variance (BALD from them ranks like the stored BALD, not equal to it; the pick
+    records the stored figure)."""
+    mc = None
+    if PoolInput.MC_PROBABILITIES in strategy_get(strategy).needs and pool.mc_mean is not None:
+        spread = np.sqrt(np.maximum(pool.mc_variance, 0.0))  # type: ignore[arg-type]
+        mc = np.clip(np.stack([pool.mc_mean - spread, pool.mc_mean + spread], axis=1), 0.0, 1.0)
+    return PoolScores(
+        probabilities=pool.probabilities,
+        mc_probabilities=mc,
+        embeddings=pool.embeddings,
+        labelled_embeddings=pool.chosen_embeddings if len(pool.chosen_embeddings) else None,
+    )
+
+
+def _batch_store(
+    *, task: str, settings_row: QueueSettings, pool: PoolRows, selection: Any
+) -> AnnotationBatch:
+    picked = [pool.rows[record["index"]] for record in selection.records()]
+    studies = dict(
+        Instance.objects.filter(pk__in={row["instance_id"] for row in picked}).values_list(
+            "pk", "series__study_id"
+        )
+    )
+    batch = AnnotationBatch.objects.create(
+        task=task,
+        strategy=settings_row.strategy,
+        model_version_id=picked[0]["model_version_id"] if picked else None,
+        pool_size=len(pool.rows),
+        size=len(picked),
+        labels_required=settings_row.labels_required,
+    )
+    cases = AnnotationCase.objects.bulk_create(
+        AnnotationCase(
+            task=task,
+            pseudonym=secrets.token_hex(8),
+            batch=batch,
+            rank=record["rank"],
+            study_id=studies[row["instance_id"]],
+            instance_id=row["instance_id"],
+            frame_number=row["frame_number"],
+            strategy=settings_row.strategy,
+            pick={**record, "image_score": _figures(row)},
+            labels_required=settings_row.labels_required,
+        )
+        for record, row in zip(selection.records(), picked, strict=True)
+    )
+    CaseSlot.objects.bulk_create(
+        CaseSlot(case=case, number=number)
+        for case in cases
+        for number in range(1, settings_row.labels_required + 1)
+    )
+    logger.info(
+        "batch_chosen task=%s batch_id=%s strategy=%s pool_size=%s size=%s",
+        task,
+        batch.pk,
+        batch.strategy,
+        batch.pool_size,
+        batch.size,
+    )
+    return batch
+
+
+def _figures(row: dict[str, Any]) -> dict[str, Any]:
+    """The ImageScore figures kept with a pick (not the embedding)."""
+    names = ("probability", "entropy", "margin", "mc_mean", "mc_variance", "bald")
+    return {
+        "image_score_id": row["pk"],
+        "model_version_id": row["model_version_id"],
+        **{name: row[name] for name in names},
+    }
+
+
+def case_skip(*, user: AbstractBaseUser, pseudonym: str, reason: str) -> CaseSlot | None:
+    """`user` passes on the case, saying why: the skip is recorded, their slot freed for
+    someone else (their unsubmitted labels on the case go with it) and they are never given
+    the case again. Returns their next slot (or None). DomainError for an empty reason,
+    NotFound for a case they do not hold, Conflict for one they already submitted."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Say why you skip the case.", {"field": "reason"})
+    with transaction.atomic():
+        slot = (
+            CaseSlot.objects.select_for_update()
+            .select_related("case")
+            .filter(case__pseudonym=pseudonym, annotator=user)
+            .first()
+        )
+        if slot is None:
+            raise NotFound("No such case among the cases given to you.")
+        if slot.status == CaseSlot.Status.SUBMITTED:
+            raise Conflict("You submitted this case; it can no longer be skipped.")
+        CaseSkip.objects.create(case=slot.case, annotator=user, reason=reason[:500])
+        Label.objects.filter(case=slot.case, author=user).delete()
+        CaseSlot.objects.filter(pk=slot.pk).update(
+            status=CaseSlot.Status.FREE,
+            annotator=None,
+            locked_until=None,
+            started_at=None,
+            seconds_spent=None,
+        )
+    logger.info("case_skipped case_id=%s user_id=%s", slot.case_id, user.pk)
+    return case_next(user=user, task=slot.case.task)
