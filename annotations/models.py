@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from annotations.validation import box_value_errors, class_value_errors, mask_value_errors
 from archive.models import Instance, Study
 from ml.core.tasks import task_get
 
@@ -106,25 +107,78 @@ class Label(models.Model):
         return f"Label {self.pk} ({self.task}: {self.value})"
 
     def clean(self) -> None:
-        """The task is registered and the value is one of its classes; the image is the study's."""
-        errors: dict[str, str] = {}
+        """The value is valid under the label's schema version (class, box or mask, see
+        annotations.validation), boxes and masks fit the image, the image is the study's, and
+        without multi_label an author gives a target one class only."""
         try:
             task = task_get(self.task)
         except ValueError as error:
             raise ValidationError({"task": str(error)}) from None
-        if self.kind != self.Kind.CLASS:
-            errors["kind"] = "Only class labels for now; boxes and masks come with the schema."
-        elif not isinstance(self.value, str):
-            errors["value"] = f"A class label's value is a class key of {task.name}."
-        else:
-            try:
-                task.class_get(self.value)
-            except ValueError as error:
-                errors["value"] = str(error)
-        if self.instance is not None and self.instance.series.study_id != self.study_id:
-            errors["instance"] = "The image is not one of the study's."
+        schema = LabelSchema.objects.filter(task=task.name, version=self.schema_version).first()
+        if schema is None:
+            latest = LabelSchema.objects.filter(task=task.name).aggregate(v=models.Max("version"))
+            raise ValidationError(
+                {
+                    "schema_version": f"Task {task.name} has no label schema version "
+                    f"{self.schema_version} (latest: {latest['v']})."
+                }
+            )
+        errors = self._target_errors() or self._value_errors(schema)
+        if not errors and self.kind == self.Kind.CLASS and not schema.multi_label:
+            errors = self._second_class_errors(schema)
         if errors:
             raise ValidationError(errors)
+
+    def _target_errors(self) -> dict[str, str]:
+        if self.instance is None:
+            return {}
+        if self.instance.series.study_id != self.study_id:
+            return {"instance": "The image is not one of the study's."}
+        frames = self.instance.number_of_frames or 1
+        if self.frame_number is not None and self.frame_number > frames:
+            return {
+                "frame_number": f"Frame {self.frame_number} does not exist; the image has {frames}."
+            }
+        return {}
+
+    def _value_errors(self, schema: LabelSchema) -> dict[str, str]:
+        where = f"task {self.task} in label schema version {schema.version}"
+        if self.kind == self.Kind.CLASS:
+            keys = [entry["key"] for entry in schema.classes]
+            return class_value_errors(value=self.value, keys=keys, where=where)
+        if self.kind not in self.Kind.values:
+            return {"kind": f"kind {self.kind!r} is not one of {', '.join(self.Kind.values)}."}
+        if self.instance is None:
+            return {"instance": f"A {self.kind} is drawn on an image: give the image."}
+        rows, columns = self.instance.rows, self.instance.columns
+        if not rows or not columns:
+            return {"instance": f"The image's size is unknown, so a {self.kind} cannot be checked."}
+        check = box_value_errors if self.kind == self.Kind.BOX else mask_value_errors
+        regions = schema.box_classes if self.kind == self.Kind.BOX else schema.mask_classes
+        keys = [entry["key"] for entry in regions]
+        return check(value=self.value, keys=keys, rows=rows, columns=columns, where=where)
+
+    def _second_class_errors(self, schema: LabelSchema) -> dict[str, str]:
+        """One class per author, source and target when the schema is not multi-label (imports
+        and seed data have no author to hold to it)."""
+        if self.author_id is None:
+            return {}
+        others = Label.objects.filter(
+            task=self.task,
+            study_id=self.study_id,
+            instance_id=self.instance_id,
+            frame_number=self.frame_number,
+            author_id=self.author_id,
+            source=self.source,
+            kind=self.Kind.CLASS,
+        ).exclude(pk=self.pk)
+        other = others.values_list("value", flat=True).first()
+        if other is None:
+            return {}
+        return {
+            "value": f"This target already has your class {other!r}; label schema version "
+            f"{schema.version} of {self.task} allows one class per target (not multi-label)."
+        }
 
 
 class LabelSchema(models.Model):

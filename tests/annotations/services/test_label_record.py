@@ -53,7 +53,8 @@ def test_a_class_not_in_the_task_is_refused_and_nothing_is_written(annotator):
         record(study=study, author=annotator, value="effusion")
 
     assert refused.value.message_dict["value"] == [
-        "'effusion' is not a class of task chest_xray_pneumonia (its classes: normal, pneumonia)"
+        "'effusion' is not a class of task chest_xray_pneumonia in label schema version 1 "
+        "(its classes: normal, pneumonia)"
     ]
     assert list(refused.value.message_dict) == ["value"]
     assert not Label.objects.exists()
@@ -64,7 +65,8 @@ def test_a_class_not_in_the_task_is_refused_and_nothing_is_written(annotator):
     [
         ({"task": "chest_ct_nodule"}, "task"),
         ({"value": ["pneumonia"]}, "value"),
-        ({"kind": Label.Kind.BOX, "value": {"x": 1}}, "kind"),
+        ({"kind": Label.Kind.BOX, "value": {"x": 1}}, "instance"),  # a box without its image
+        ({"schema_version": 9}, "schema_version"),
         ({"frame_number": 2}, "__all__"),  # a frame without its image
         ({"model_probability": 1.5}, "__all__"),
     ],

@@ -1,0 +1,100 @@
+"""Label schema versions: reading the current one and adding the next (versions never change)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+
+from annotations.models import LabelSchema
+from annotations.validation import schema_errors
+from config.errors import Conflict, DomainError, NotFound
+from ml.core.tasks import TaskSpec, task_get
+
+logger = logging.getLogger(__name__)
+
+
+def _task(name: str) -> TaskSpec:
+    try:
+        return task_get(name)
+    except ValueError as error:
+        raise NotFound(str(error)) from None
+
+
+def label_schema_list(*, task: str) -> QuerySet[LabelSchema]:
+    """Every version of the task's schema, newest first; NotFound for an unknown task."""
+    return LabelSchema.objects.filter(task=_task(task).name).order_by("-version")
+
+
+def label_schema_current(*, task: str) -> LabelSchema:
+    """The task's current schema: its highest version. NotFound for an unknown task or one
+    without any version (migration 0003 seeds version 1 of every registered task)."""
+    schema = label_schema_list(task=task).first()
+    if schema is None:
+        raise NotFound(f"Task {task} has no label schema yet.")
+    return schema
+
+
+def label_schema_data(schema: LabelSchema) -> dict[str, Any]:
+    """A schema version as the API gives it."""
+    return {
+        "task": schema.task,
+        "version": schema.version,
+        "classes": schema.classes,
+        "multi_label": schema.multi_label,
+        "box_classes": schema.box_classes,
+        "mask_classes": schema.mask_classes,
+        "note": schema.note,
+        "created_at": schema.created_at,
+        "created_by": schema.created_by.get_username() if schema.created_by else None,
+    }
+
+
+def label_schema_create(
+    *,
+    task: str,
+    classes: Any,
+    multi_label: bool,
+    box_classes: Any,
+    mask_classes: Any,
+    created_by: AbstractBaseUser | None,
+    note: str = "",
+) -> LabelSchema:
+    """Add version n+1 of the task's schema. Labels keep the version they were made under, so
+    old labels stay valid under theirs. Refuses (DomainError, with {"errors": {field: message}})
+    a malformed list, repeated keys or hotkeys, a colour not #rrggbb, or a schema without the
+    task registry's classes; Conflict when another admin added a version at the same moment.
+    Not idempotent: each call adds a version."""
+    spec = _task(task)
+    errors = schema_errors(
+        registry_classes=spec.class_keys,
+        classes=classes,
+        box_classes=box_classes,
+        mask_classes=mask_classes,
+    )
+    if errors:
+        first = next(iter(errors.values()))
+        raise DomainError(first, {"errors": errors})
+    current = LabelSchema.objects.filter(task=spec.name).order_by("-version").first()
+    try:
+        with transaction.atomic():
+            schema = LabelSchema.objects.create(
+                task=spec.name,
+                version=(current.version if current else 0) + 1,
+                classes=classes,
+                multi_label=multi_label,
+                box_classes=box_classes,
+                mask_classes=mask_classes,
+                created_by=created_by,
+                note=note,
+            )
+    except IntegrityError:
+        # The unique (task, version) constraint: someone else took this number first.
+        raise Conflict(
+            "Another schema version was added at the same moment; reload and try again."
+        ) from None
+    logger.info("label_schema_created task=%s version=%s", schema.task, schema.version)
+    return schema
