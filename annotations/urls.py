@@ -2,8 +2,8 @@
 
 from django.urls import path
 
+from annotations.apis import dicom, review
 from annotations.apis import queue as queue_apis
-from annotations.apis import review
 
 urlpatterns: list = [
     # Each area adds its routes here: queue, labels and schema, de-identified DICOM, review,
@@ -32,5 +32,21 @@ urlpatterns: list = [
         "annotate/queue-settings/<str:task>",
         queue_apis.QueueSettingsApi.as_view(),
         name="annotate-queue-settings",
+    ),
+    # De-identified DICOM of a case (annotations/apis/dicom.py)
+    path(
+        "annotate/cases/<str:pseudonym>/dicom/metadata",
+        dicom.CaseDicomMetadataApi.as_view(),
+        name="annotate-case-dicom-metadata",
+    ),
+    path(
+        "annotate/cases/<str:pseudonym>/dicom/frames/<str:frames>",
+        dicom.CaseDicomFramesApi.as_view(),
+        name="annotate-case-dicom-frames",
+    ),
+    path(
+        "annotate/cases/<str:pseudonym>/dicom/rendered",
+        dicom.CaseDicomRenderedApi.as_view(),
+        name="annotate-case-dicom-rendered",
     ),
 ]
