@@ -48,6 +48,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "annotations.view_labelschema",
         "annotations.add_labelschema",
         "annotations.view_label",
+        "annotations.change_label",  # import of labels (annotations/apis/exports.py)
         "annotations.change_queuesettings",
         "annotations.view_reviewdecision",
     ],

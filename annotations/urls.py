@@ -3,6 +3,7 @@
 from django.urls import path
 
 from annotations.apis import dicom, review
+from annotations.apis import exports as export_apis
 from annotations.apis import queue as queue_apis
 
 urlpatterns: list = [
@@ -49,4 +50,10 @@ urlpatterns: list = [
         dicom.CaseDicomRenderedApi.as_view(),
         name="annotate-case-dicom-rendered",
     ),
+    # Admins' exports and imports (annotations/apis/exports.py)
+    path("annotate/export", export_apis.DatasetExportApi.as_view(), name="annotate-export"),
+    path(
+        "annotate/export/dicom", export_apis.DicomExportApi.as_view(), name="annotate-export-dicom"
+    ),
+    path("annotate/import", export_apis.LabelsImportApi.as_view(), name="annotate-import"),
 ]

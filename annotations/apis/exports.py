@@ -1,0 +1,138 @@
+"""Admins' export and import of labels: dataset snapshots (JSON, COCO), DICOM SEG/SR into the
+archive, and import of CSV/JSON files with a report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import user_has_perm
+from annotations.models import Label
+from annotations.services.export_dataset import dataset_export_coco, dataset_export_json
+from annotations.services.export_dicom import labels_dicom_export
+from annotations.services.imports import ImportTooLarge, import_max_bytes, labels_import
+from ml.core.tasks import TASKS
+
+
+class CanExportLabels(BasePermission):
+    """Snapshots name patients' studies by UID and every author: those who may see all labels."""
+
+    message = "Your role may not export labels."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return user_has_perm(request.user, "annotations.view_label")
+
+
+class CanExportLabelsToArchive(BasePermission):
+    """Writing SEG/SR into the archive is storing instances as well as reading every label."""
+
+    message = "Your role may not store label exports in the archive."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return user_has_perm(request.user, "annotations.view_label") and user_has_perm(
+            request.user, "archive.add_instance"
+        )
+
+
+class CanImportLabels(BasePermission):
+    """Import changes the label store in bulk, under no annotator's name."""
+
+    message = "Your role may not import labels."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return user_has_perm(request.user, "annotations.change_label")
+
+
+class JsonWhateverTheFormatParameter(BaseContentNegotiation):
+    """Always JSON: the contract's ?format=json|coco names the snapshot's layout, which DRF
+    would otherwise take for its renderer override and answer 404 for "coco"."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
+def _task_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=list(TASKS), default=next(iter(TASKS)))
+
+
+class DatasetExportApi(APIView):
+    """GET /api/annotate/export?task=&format=json|coco[&source=adjudicated,imported,...]"""
+
+    permission_classes = [CanExportLabels]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonWhateverTheFormatParameter
+
+    class InputSerializer(serializers.Serializer):
+        task = _task_field()
+        format = serializers.ChoiceField(choices=["json", "coco"], default="json")
+        source = serializers.CharField(required=False, allow_blank=True)
+
+        def validate_source(self, value: str) -> list[str]:
+            sources = [s.strip() for s in value.split(",") if s.strip()]
+            unknown = sorted(set(sources) - set(Label.Source.values))
+            if unknown:
+                raise serializers.ValidationError(
+                    f"Unknown source(s) {', '.join(unknown)}; known: {', '.join(Label.Source)}."
+                )
+            return sources
+
+    def get(self, request: Request) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        task, kind = params.validated_data["task"], params.validated_data["format"]
+        export = dataset_export_coco if kind == "coco" else dataset_export_json
+        body = export(task=task, sources=params.validated_data.get("source") or None)
+        response = Response(body)
+        response["Content-Disposition"] = f'attachment; filename="{task}-labels.{kind}.json"'
+        return response
+
+
+class DicomExportApi(APIView):
+    """POST /api/annotate/export/dicom {"task", "include_annotator_labels"}: SEG and SR into
+    the archive; answers what was stored, what was already there, and what was skipped."""
+
+    permission_classes = [CanExportLabelsToArchive]
+
+    class InputSerializer(serializers.Serializer):
+        task = _task_field()
+        include_annotator_labels = serializers.BooleanField(default=False)
+
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        export = labels_dicom_export(**data.validated_data)
+        return Response(export.as_json())
+
+
+class LabelsImportApi(APIView):
+    """POST /api/annotate/import (multipart, field "file": CSV or JSON) -> the import report."""
+
+    permission_classes = [CanImportLabels]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        if upload.size > import_max_bytes():  # before reading it into memory
+            raise ImportTooLarge(
+                f"The file is {upload.size} bytes; an import takes at most {import_max_bytes()}."
+            )
+        report = labels_import(content=upload.read(), filename=upload.name or "")
+        return Response(report.as_json())
