@@ -111,7 +111,7 @@ def test_a_radiologist_searches_the_archive_and_opens_a_study(
         expect(page).to_have_url(f"{app_server}/accounts/login/")
 
 
-def test_an_annotator_lands_on_a_start_page_that_says_what_they_can_do(
+def test_an_annotator_lands_on_the_annotation_workspace_and_not_the_archive(
     app_server: str,
     archive: None,
     make_user: Callable[..., object],
@@ -122,18 +122,13 @@ def test_an_annotator_lands_on_a_start_page_that_says_what_they_can_do(
         refused = refused_requests(page)
         sign_in(page, app_server, "annotator-user")
 
-        start = page.get_by_test_id("start-page")
-        expect(start.get_by_role("heading", level=1)).to_have_text("Welcome, annotator-user")
-        expect(start).to_contain_text("Annotator: label de-identified images")
-        expect(start).to_contain_text("The annotation workspace is being built.")
-        expect(start.get_by_role("link", name="Keyboard shortcuts")).to_have_attribute(
-            "href", "/settings/shortcuts"
-        )
-        expect(page.get_by_role("alert")).to_have_count(0)
+        # No case is waiting for them here: the workspace says so instead of showing an image.
+        expect(page.locator("#app")).to_have_attribute("data-page", "annotate")
+        expect(page.get_by_test_id("annotate-empty")).to_contain_text("Nothing is left for you to label")
         tabs = page.get_by_role("navigation", name="Sections").get_by_role("link")
-        expect(tabs).to_have_text(["Start", "Shortcuts"])
+        expect(tabs).to_have_text(["Annotate", "Shortcuts"])
         expect(tabs.first).to_have_attribute("aria-current", "page")
-        screenshot(page, "start-page-annotator")
+        screenshot(page, "annotate-empty-annotator")
 
         # Typed in by hand, the archive says no without asking the server.
         page.goto(f"{app_server}/archive")
@@ -141,8 +136,7 @@ def test_an_annotator_lands_on_a_start_page_that_says_what_they_can_do(
         expect(page.locator("table.studies")).to_have_count(0)
         assert refused == []
 
-        page.goto(app_server)
-        start.get_by_role("button", name="Sign out").click()
+        page.get_by_role("button", name="Sign out").click()
         expect(page).to_have_url(f"{app_server}/accounts/login/")
 
 
@@ -151,7 +145,7 @@ LANDING = {
     "radiologist": "worklist",
     "reviewer": "worklist",
     "admin": "worklist",
-    "annotator": "start",
+    "annotator": "annotate",
 }
 
 

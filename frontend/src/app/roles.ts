@@ -18,3 +18,8 @@ export function canReadArchive(roles: readonly string[]): boolean {
 export function canRead(roles: readonly string[]): boolean {
   return roles.includes("radiologist");
 }
+
+/** annotations.add_label in accounts/roles.py: annotators label cases in the workspace. */
+export function canAnnotate(roles: readonly string[]): boolean {
+  return roles.includes("annotator");
+}

@@ -4,6 +4,7 @@
  * Each page returns the function that unmounts it (closing its event streams and timers).
  */
 
+import { mountWorkspacePage } from "../annotate/workspacePage";
 import type { Me } from "../api/me";
 import { mountDashboardPage } from "../dashboard/dashboardPage";
 import { mountArchiveBrowser } from "../pages/archive/archiveBrowser";
@@ -13,7 +14,7 @@ import { mountStartPage } from "../pages/start/startPage";
 import { mountReadingPage } from "../reading/readingPage";
 import { mountShortcutSettings } from "../settings/shortcutSettings";
 import { mountWorklistPage } from "../worklist/worklistPage";
-import { canReadArchive, canSeeWorklist } from "./roles";
+import { canAnnotate, canReadArchive, canSeeWorklist } from "./roles";
 import { type Route, isAppPath, readingPath, routeFor, sectionOf } from "./routes";
 
 /** What a page may ask of the router. */
@@ -36,6 +37,7 @@ const TITLES: Record<Route["page"], string> = {
   dashboard: "Turnaround",
   shortcuts: "Keyboard shortcuts",
   reading: "Reading",
+  annotate: "Annotation",
   "not-found": "Not found",
 };
 
@@ -81,6 +83,12 @@ function mount(route: Route, root: HTMLElement, context: PageContext, worklistUr
             toStudy: (uid) => context.go(readingPath(uid)),
           })
         : notice(root, "Your role may not open studies.");
+    case "annotate":
+      return canAnnotate(context.me.roles)
+        ? mountWorkspacePage(root, route.pseudonym, {
+            toCase: (pseudonym) => context.go(pseudonym ? `/annotate/${encodeURIComponent(pseudonym)}` : "/annotate"),
+          })
+        : notice(root, "Your role may not annotate images.");
     case "not-found":
       return notice(root, "There is no page at this address.");
   }

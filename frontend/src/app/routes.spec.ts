@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import { isAppPath, readingPath, routeFor, sectionOf } from "./routes";
 
 describe("routeFor", () => {
-  it("opens the worklist at / for those who may see it, else the start page", () => {
+  it("opens the worklist at / for those who may see it, the workspace for annotators, else the start page", () => {
     expect(routeFor("/", ["radiologist"])).toEqual({ page: "worklist" });
     expect(routeFor("/", ["reviewer"])).toEqual({ page: "worklist" });
     expect(routeFor("/", ["admin"])).toEqual({ page: "worklist" });
-    expect(routeFor("/", ["annotator"])).toEqual({ page: "start" });
+    expect(routeFor("/", ["annotator"])).toEqual({ page: "annotate", pseudonym: null });
     expect(routeFor("/", [])).toEqual({ page: "start" });
   });
 

@@ -1,6 +1,6 @@
 /** The browser routes: which page a path shows, and which header tab that page belongs to. */
 
-import { canSeeWorklist } from "./roles";
+import { canAnnotate, canSeeWorklist } from "./roles";
 
 export type Route =
   | { page: "start" }
@@ -9,9 +9,10 @@ export type Route =
   | { page: "dashboard" }
   | { page: "shortcuts" }
   | { page: "reading"; studyUid: string }
+  | { page: "annotate"; pseudonym: string | null }
   | { page: "not-found" };
 
-export type Section = "start" | "worklist" | "archive" | "dashboard" | "shortcuts";
+export type Section = "start" | "worklist" | "archive" | "dashboard" | "shortcuts" | "annotate";
 
 const FIXED: Record<string, Route> = {
   "/worklist": { page: "worklist" },
@@ -20,13 +21,25 @@ const FIXED: Record<string, Route> = {
   "/settings/shortcuts": { page: "shortcuts" },
 };
 const READING = /^\/read\/([^/]+)\/?$/;
+const ANNOTATE = /^\/annotate(?:\/([^/]+))?\/?$/;
 
 /**
- * The page for a path. "/" is the worklist for those who may see it, else the start page that
- * says what the user's roles let them do (annotators until their workspace exists).
+ * The page for a path. "/" is the worklist for those who may see it, the annotation workspace
+ * for annotators, else the start page that says what the user's roles let them do.
  */
 export function routeFor(pathname: string, roles: readonly string[]): Route {
-  if (pathname === "/") return canSeeWorklist(roles) ? { page: "worklist" } : { page: "start" };
+  if (pathname === "/") {
+    if (canSeeWorklist(roles)) return { page: "worklist" };
+    return canAnnotate(roles) ? { page: "annotate", pseudonym: null } : { page: "start" };
+  }
+  const annotate = ANNOTATE.exec(pathname);
+  if (annotate) {
+    try {
+      return { page: "annotate", pseudonym: annotate[1] ? decodeURIComponent(annotate[1]) : null };
+    } catch {
+      return { page: "not-found" };
+    }
+  }
   const fixed = FIXED[pathname.replace(/\/$/, "")];
   if (fixed) return fixed;
   const reading = READING.exec(pathname);
@@ -56,6 +69,7 @@ export function sectionOf(route: Route): Section | null {
     case "reading":
       return "worklist";
     case "start":
+    case "annotate":
     case "archive":
     case "dashboard":
     case "shortcuts":

@@ -2,7 +2,7 @@
 
 import { readCookie } from "../api/http";
 import type { Me } from "../api/me";
-import { canReadArchive, canSeeWorklist } from "../app/roles";
+import { canAnnotate, canReadArchive, canSeeWorklist } from "../app/roles";
 import type { Section } from "../app/routes";
 import { h } from "./dom";
 
@@ -19,8 +19,9 @@ type Roles = readonly string[];
 
 /** Each tab and who sees it: only the sections the user's roles may use (the server agrees). */
 const TABS: { section: Section; label: string; href: string; shows: (roles: Roles) => boolean }[] = [
-  { section: "start", label: "Start", href: "/", shows: (roles) => !canSeeWorklist(roles) },
+  { section: "start", label: "Start", href: "/", shows: (roles) => !canSeeWorklist(roles) && !canAnnotate(roles) },
   { section: "worklist", label: "Worklist", href: "/worklist", shows: canSeeWorklist },
+  { section: "annotate", label: "Annotate", href: "/annotate", shows: canAnnotate },
   { section: "archive", label: "Archive", href: "/archive", shows: canReadArchive },
   { section: "dashboard", label: "Dashboard", href: "/dashboard", shows: canSeeWorklist },
   { section: "shortcuts", label: "Shortcuts", href: "/settings/shortcuts", shows: (roles) => !!roles[0] },
