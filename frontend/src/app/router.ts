@@ -5,6 +5,9 @@
  */
 
 import { mountWorkspacePage } from "../annotate/workspacePage";
+import { mountAgreementPage } from "../review/agreementPage";
+import { mountReviewPage } from "../review/reviewPage";
+import { canReview, canSeeAgreement } from "../review/reviewRoles";
 import type { Me } from "../api/me";
 import { mountDashboardPage } from "../dashboard/dashboardPage";
 import { mountArchiveBrowser } from "../pages/archive/archiveBrowser";
@@ -38,6 +41,8 @@ const TITLES: Record<Route["page"], string> = {
   shortcuts: "Keyboard shortcuts",
   reading: "Reading",
   annotate: "Annotation",
+  review: "Review",
+  agreement: "Agreement",
   "not-found": "Not found",
 };
 
@@ -89,6 +94,14 @@ function mount(route: Route, root: HTMLElement, context: PageContext, worklistUr
             toCase: (pseudonym) => context.go(pseudonym ? `/annotate/${encodeURIComponent(pseudonym)}` : "/annotate"),
           })
         : notice(root, "Your role may not annotate images.");
+    case "review":
+      return canReview(context.me.roles)
+        ? mountReviewPage(root, context, route.pseudonym)
+        : notice(root, "Your role may not review annotations.");
+    case "agreement":
+      return canSeeAgreement(context.me.roles)
+        ? mountAgreementPage(root)
+        : notice(root, "Your role may not see agreement figures.");
     case "not-found":
       return notice(root, "There is no page at this address.");
   }

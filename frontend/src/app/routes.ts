@@ -10,18 +10,22 @@ export type Route =
   | { page: "shortcuts" }
   | { page: "reading"; studyUid: string }
   | { page: "annotate"; pseudonym: string | null }
+  | { page: "review"; pseudonym: string | null }
+  | { page: "agreement" }
   | { page: "not-found" };
 
-export type Section = "start" | "worklist" | "archive" | "dashboard" | "shortcuts" | "annotate";
+export type Section = "start" | "worklist" | "archive" | "dashboard" | "shortcuts" | "annotate" | "review";
 
 const FIXED: Record<string, Route> = {
   "/worklist": { page: "worklist" },
   "/archive": { page: "archive" },
   "/dashboard": { page: "dashboard" },
   "/settings/shortcuts": { page: "shortcuts" },
+  "/review/agreement": { page: "agreement" },
 };
 const READING = /^\/read\/([^/]+)\/?$/;
 const ANNOTATE = /^\/annotate(?:\/([^/]+))?\/?$/;
+const REVIEW = /^\/review(?:\/([^/]+))?\/?$/;
 
 /**
  * The page for a path. "/" is the worklist for those who may see it, the annotation workspace
@@ -42,6 +46,14 @@ export function routeFor(pathname: string, roles: readonly string[]): Route {
   }
   const fixed = FIXED[pathname.replace(/\/$/, "")];
   if (fixed) return fixed;
+  const review = REVIEW.exec(pathname);
+  if (review) {
+    try {
+      return { page: "review", pseudonym: review[1] ? decodeURIComponent(review[1]) : null };
+    } catch {
+      return { page: "not-found" };
+    }
+  }
   const reading = READING.exec(pathname);
   if (reading?.[1]) {
     try {
@@ -70,10 +82,13 @@ export function sectionOf(route: Route): Section | null {
       return "worklist";
     case "start":
     case "annotate":
+    case "review":
     case "archive":
     case "dashboard":
     case "shortcuts":
       return route.page;
+    case "agreement":
+      return "review";
     case "not-found":
       return null;
   }

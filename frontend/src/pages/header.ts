@@ -4,6 +4,7 @@ import { readCookie } from "../api/http";
 import type { Me } from "../api/me";
 import { canAnnotate, canReadArchive, canSeeWorklist } from "../app/roles";
 import type { Section } from "../app/routes";
+import { canReview } from "../review/reviewRoles";
 import { h } from "./dom";
 
 export interface Header {
@@ -22,6 +23,7 @@ const TABS: { section: Section; label: string; href: string; shows: (roles: Role
   { section: "start", label: "Start", href: "/", shows: (roles) => !canSeeWorklist(roles) && !canAnnotate(roles) },
   { section: "worklist", label: "Worklist", href: "/worklist", shows: canSeeWorklist },
   { section: "annotate", label: "Annotate", href: "/annotate", shows: canAnnotate },
+  { section: "review", label: "Review", href: "/review", shows: canReview },
   { section: "archive", label: "Archive", href: "/archive", shows: canReadArchive },
   { section: "dashboard", label: "Dashboard", href: "/dashboard", shows: canSeeWorklist },
   { section: "shortcuts", label: "Shortcuts", href: "/settings/shortcuts", shows: (roles) => !!roles[0] },
