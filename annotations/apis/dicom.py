@@ -13,6 +13,8 @@ import re
 
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -45,12 +47,26 @@ class CaseDicomApi(APIView):
 
 
 class CaseDicomMetadataApi(CaseDicomApi):
+    @extend_schema(
+        responses={
+            (200, "application/dicom+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="one-element array of DICOM JSON, de-identified"
+            )
+        }
+    )
     def get(self, request: Request, pseudonym: str) -> HttpResponse:
         case = self.case(request, pseudonym)
         return dicom_json_response([case_metadata(case=case)])
 
 
 class CaseDicomFramesApi(CaseDicomApi):
+    @extend_schema(
+        responses={
+            (200, "multipart/related"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="the frames as stored, as WADO-RS sends them"
+            )
+        }
+    )
     def get(self, request: Request, pseudonym: str, frames: str) -> HttpResponseBase:
         case = self.case(request, pseudonym)
         numbers = frame_numbers_parse(frames, case)
@@ -61,6 +77,9 @@ class CaseDicomFramesApi(CaseDicomApi):
 
 
 class CaseDicomRenderedApi(CaseDicomApi):
+    @extend_schema(
+        responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="PNG")}
+    )
     def get(self, request: Request, pseudonym: str) -> HttpResponse:
         case = self.case(request, pseudonym)
         _png_accept_check(request)
