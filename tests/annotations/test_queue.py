@@ -161,7 +161,9 @@ def test_each_case_goes_to_k_annotators_and_never_twice_to_one(annotators):
 def test_a_held_case_is_given_again_with_its_lock_renewed(annotators):
     pool(3, batch_size=3, labels_required=1, lock_seconds=60)
     slot = case_next(user=annotators[0], task=TASK)
-    CaseSlot.objects.filter(pk=slot.pk).update(locked_until=timezone.now() + dt.timedelta(seconds=5))
+    CaseSlot.objects.filter(pk=slot.pk).update(
+        locked_until=timezone.now() + dt.timedelta(seconds=5)
+    )
 
     again = case_next(user=annotators[0], task=TASK)
 
@@ -176,7 +178,9 @@ def test_an_expired_lock_is_taken_over_by_the_next_annotator(annotators):
     first, second, _ = annotators
     slot = case_next(user=first, task=TASK)
     assert case_next(user=second, task=TASK) is None  # held by the first, lock live
-    CaseSlot.objects.filter(pk=slot.pk).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    CaseSlot.objects.filter(pk=slot.pk).update(
+        locked_until=timezone.now() - dt.timedelta(seconds=1)
+    )
 
     taken = case_next(user=second, task=TASK)
 
@@ -284,7 +288,7 @@ def test_sixteen_annotators_asking_at_once_never_get_the_same_slot(make_user):
             barrier.wait(timeout=30)
             slot = case_next(user=user, task=TASK)
             results[user.pk] = slot.pk if slot else None
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()

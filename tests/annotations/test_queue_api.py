@@ -1,0 +1,180 @@
+"""The queue's HTTP API: next case, a case, skip (annotators) and queue settings (admins), with
+the refusals every other role gets."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotations.models import CaseSkip, CaseSlot, QueueSettings
+from ml.core.tasks import CHEST_XRAY_PNEUMONIA
+from tests.annotations.test_queue import TASK, model_version, pool_image, queue_settings
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scored_pool():
+    version = model_version(threshold=0.6)
+    images = [pool_image(version=version, probability=p) for p in (0.55, 0.7, 0.2)]
+    queue_settings(batch_size=3, labels_required=2, strategy="entropy")
+    return version, images
+
+
+def test_next_gives_the_case_as_the_contract_says(client_for, scored_pool):
+    version, _ = scored_pool
+    client = client_for("annotator")
+
+    response = client.post("/api/annotate/next", {}, format="json")
+
+    assert response.status_code == 200
+    case = response.json()
+    pseudonym = case["id"]
+    assert case["task"] == TASK and case["schema_version"] == 1
+    assert (case["rows"], case["columns"], case["frame"]) == (256, 240, 1)
+    assert case["image"] == {
+        "metadata_url": f"/api/annotate/cases/{pseudonym}/dicom/metadata",
+        "frame_url": f"/api/annotate/cases/{pseudonym}/dicom/frames/1",
+        "rendered_url": f"/api/annotate/cases/{pseudonym}/dicom/rendered",
+    }
+    # entropy picks 0.55 first; under the version's threshold of 0.6 that is the negative class
+    assert case["pre_annotation"] == {
+        "class": CHEST_XRAY_PNEUMONIA.class_for(positive=False).key,
+        "probability": 0.55,
+        "model_version": version.pk,
+        "box": None,
+    }
+    assert case["labels"] == []
+    assert case["slot"]["number"] == 1 and case["slot"]["status"] == "locked"
+    assert case["progress"] == {"done": 0, "batch_size": 3, "position": 1}
+    assert "study" not in str(case).lower() and "uid" not in str(case).lower()
+
+
+def test_the_next_case_after_a_submit_advances_progress(client_for, scored_pool):
+    client = client_for("annotator")
+    first = client.post("/api/annotate/next", {}, format="json").json()
+    CaseSlot.objects.filter(case__pseudonym=first["id"], number=1).update(status="submitted")
+
+    second = client.post("/api/annotate/next", {}, format="json").json()
+
+    assert second["id"] != first["id"]
+    assert second["progress"] == {"done": 1, "batch_size": 3, "position": 2}
+
+
+def test_next_answers_204_when_nothing_is_left(client_for):
+    model_version()
+    response = client_for("annotator").post("/api/annotate/next", {}, format="json")
+    assert response.status_code == 204
+
+
+def test_an_unknown_task_is_a_400(client_for, scored_pool):
+    response = client_for("annotator").post("/api/annotate/next", {"task": "x"}, format="json")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("role", [None, "radiologist", "reviewer", "modality"])
+def test_other_roles_may_not_take_cases(client_for, scored_pool, role):
+    response = client_for(role).post("/api/annotate/next", {}, format="json")
+    assert response.status_code in (401, 403)
+    assert not CaseSlot.objects.exclude(status="free").exists()
+
+
+def test_a_case_is_shown_to_its_holder_only(api_client_as, scored_pool):
+    first, second = api_client_as("annotator-a"), api_client_as("annotator-b")
+    case = first.post("/api/annotate/next", {}, format="json").json()
+
+    assert first.get(f"/api/annotate/cases/{case['id']}").json()["id"] == case["id"]
+    refused = second.get(f"/api/annotate/cases/{case['id']}")
+    assert refused.status_code == 404
+    assert second.get("/api/annotate/cases/no-such-case").status_code == 404
+
+
+def test_skip_without_a_reason_is_refused_and_changes_nothing(api_client_as, scored_pool):
+    client = api_client_as("annotator-a")
+    case = client.post("/api/annotate/next", {}, format="json").json()
+
+    response = client.post(f"/api/annotate/cases/{case['id']}/skip", {"reason": " "}, format="json")
+
+    assert response.status_code == 400
+    assert not CaseSkip.objects.exists()
+    assert CaseSlot.objects.get(case__pseudonym=case["id"], number=1).status == "locked"
+
+
+def test_skip_records_the_reason_and_gives_the_next_case(api_client_as, scored_pool):
+    client = api_client_as("annotator-a")
+    case = client.post("/api/annotate/next", {}, format="json").json()
+
+    response = client.post(
+        f"/api/annotate/cases/{case['id']}/skip", {"reason": "rotated"}, format="json"
+    )
+
+    assert response.status_code == 200
+    following = response.json()["next"]
+    assert following["id"] != case["id"]
+    assert CaseSkip.objects.get().reason == "rotated"
+    assert client.get(f"/api/annotate/cases/{case['id']}").status_code == 404
+
+
+def test_skipping_a_case_not_given_to_you_is_not_found(api_client_as, scored_pool):
+    case = api_client_as("annotator-a").post("/api/annotate/next", {}, format="json").json()
+    response = api_client_as("annotator-b").post(
+        f"/api/annotate/cases/{case['id']}/skip", {"reason": "no"}, format="json"
+    )
+    assert response.status_code == 404
+    assert not CaseSkip.objects.exists()
+
+
+def test_an_admin_reads_and_changes_the_queue_settings(client_for):
+    client = client_for("admin")
+
+    shown = client.get(f"/api/annotate/queue-settings/{TASK}")
+    changed = client.put(
+        f"/api/annotate/queue-settings/{TASK}",
+        {"strategy": "bald", "labels_required": 3, "batch_size": 20},
+        format="json",
+    )
+
+    assert shown.status_code == 200 and shown.json()["strategy"] == "weighted_kmeans_pp"
+    assert changed.status_code == 200
+    row = QueueSettings.objects.get(task=TASK)
+    assert (row.strategy, row.labels_required, row.batch_size) == ("bald", 3, 20)
+
+
+def test_an_unknown_strategy_is_refused_and_nothing_changes(client_for):
+    client = client_for("admin")
+    response = client.put(
+        f"/api/annotate/queue-settings/{TASK}",
+        {"strategy": "best_guess", "batch_size": 7},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "strategy" in response.json()
+    assert not QueueSettings.objects.filter(batch_size=7).exists()
+
+
+def test_an_unknown_task_has_no_queue_settings(client_for):
+    assert client_for("admin").get("/api/annotate/queue-settings/nope").status_code == 404
+
+
+@pytest.mark.parametrize("role", [None, "annotator", "radiologist", "reviewer"])
+def test_only_admins_see_or_change_queue_settings(client_for, role):
+    client = client_for(role)
+    assert client.get(f"/api/annotate/queue-settings/{TASK}").status_code in (401, 403)
+    put = client.put(f"/api/annotate/queue-settings/{TASK}", {"batch_size": 5}, format="json")
+    assert put.status_code in (401, 403)
+    assert not QueueSettings.objects.filter(batch_size=5).exists()
+
+
+@pytest.fixture
+def api_client_as(make_user):
+    """An API client for an annotator of the given username (several per test)."""
+    from rest_framework.test import APIClient
+
+    from accounts.services import token_issue
+
+    def make(username: str) -> APIClient:
+        user = make_user("annotator", username)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_issue(username=user.username)}")
+        return client
+
+    return make
