@@ -228,6 +228,7 @@ def test_the_walk_covers_the_annotation_routes():
 
 def test_no_identifier_reaches_an_annotator_on_any_route(world):
     client = client_of(world["annotator"])
+    client.force_login(world["annotator"])  # signed in too: the browser's pages answer
     known = _known(world, client)
     answers = _post_next(client)
     for route in routes():
