@@ -86,7 +86,9 @@ class CaseDicomRenderedApi(CaseDicomApi):
         frame_numbers_parse(str(case.frame_number), case)
         options = render_options(request.query_params, PNG)
         try:
-            body = frame_render(case.instance.file.name, frame=case.frame_number, options=options)
+            body = frame_render(
+                str(case.instance.file.name), frame=case.frame_number, options=options
+            )
         except RenderError as exc:
             raise Undecodable(str(exc), {"case": case.pseudonym}) from exc
         response = HttpResponse(body, content_type=PNG)

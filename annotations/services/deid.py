@@ -66,7 +66,7 @@ def _may_see(case: AnnotationCase, user: AbstractBaseUser | AnonymousUser) -> bo
 
 def case_dataset(*, case: AnnotationCase) -> Dataset:
     """The case's stored instance header (no pixel data), de-identified for the case."""
-    with default_storage.open(case.instance.file.name, "rb") as fp:
+    with default_storage.open(str(case.instance.file.name), "rb") as fp:
         ds = pydicom.dcmread(fp, stop_before_pixels=True)
     ds.buffer = None  # the storage file is closed: nothing to copy along with the header
     options = DeidOptions(pseudonym=case.pseudonym, uid_key=deid_uid_key())

@@ -179,3 +179,30 @@ def test_rendered_is_bounded_by_the_viewport_asked(annotator, case):
     response = client_of(annotator).get(_url(case, "rendered") + "?viewport=50,50")
 
     assert Image.open(io.BytesIO(body_of(response))).size == (50, 40)
+
+
+MULTIFRAME_JPEG = "multiframe/us_ybr_jpeg_baseline_30f.dcm"
+
+
+def test_compressed_multiframe_frames_go_out_as_stored(annotator, ingest_file, make_user):
+    from archive.models import Instance
+    from tests.conftest import SHARED_DICOM
+
+    result = ingest_file(SHARED_DICOM / MULTIFRAME_JPEG)
+    instance = Instance.objects.select_related("series__study").get(pk=result.instance_id)
+    case = case_make(instance, pseudonym="C-JPEG", holders=[(annotator, "locked")])
+    archive_url = (
+        f"/dicomweb/studies/{result.study_instance_uid}/series/{result.series_instance_uid}"
+        f"/instances/{result.sop_instance_uid}/frames/7,30"
+    )
+
+    ours = client_of(annotator).get(_url(case, "frames/7,30"), HTTP_ACCEPT=CORNERSTONE_ACCEPT)
+    archive = client_of(make_user("radiologist")).get(archive_url, HTTP_ACCEPT=CORNERSTONE_ACCEPT)
+
+    parts = multipart_parts(ours)
+    assert [h["Content-Type"] for h, _ in parts] == [
+        "image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50"
+    ] * 2
+    assert [d for _, d in parts] == [d for _, d in multipart_parts(archive)]
+    assert parts[0][1].startswith(b"\xff\xd8")
+    assert client_of(annotator).get(_url(case, "frames/31")).status_code == 404

@@ -4,6 +4,7 @@ is gone from the output, at any depth, with UIDs replaced consistently; no datab
 from __future__ import annotations
 
 import io
+import json
 
 import pydicom
 import pytest
@@ -283,3 +284,30 @@ def _with_meta(ds: Dataset) -> Dataset:
     ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
     ds.SOPInstanceUID = "2.25.1"
     return ds
+
+
+def _shared_files() -> list:
+    from tests.conftest import readable_dicom_files
+
+    return readable_dicom_files()
+
+
+@pytest.mark.parametrize("path", _shared_files(), ids=lambda p: p.name)
+def test_every_shared_file_de_identifies_to_a_data_set_that_writes_and_encodes(path):
+    from archive.dicom.dicom_json import dataset_to_json
+
+    ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+    originals = {str(ds.get(k, "")) for k in ("StudyInstanceUID", "SOPInstanceUID")} - {""}
+
+    out = deidentify(ds, options=OPTIONS)
+    out.file_meta = getattr(out, "file_meta", None) or FileMetaDataset()
+    out.file_meta.setdefault("TransferSyntaxUID", ExplicitVRLittleEndian)
+    buffer = io.BytesIO()
+    out.save_as(buffer)  # in the file's own encoding, big endian included
+    text = json.dumps(
+        dataset_to_json(out, bulk_data_threshold=2**26, bulk_data_element_handler=str)
+    )
+
+    assert pydicom.dcmread(io.BytesIO(buffer.getvalue()), force=True).PatientName == "CASE-7Q2X"
+    assert [uid for uid in originals if uid in text] == []
+    assert [e.tag for e in out.iterall() if e.tag.is_private] == []
