@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 CANDIDATES = 8
 # Looks at the queue before telling the caller to try again (only under heavy contention).
 ATTEMPTS = 10
+# The next batch is chosen ahead once fewer free slots than this (or a quarter of a batch's
+# slots, if more) are left: about one round of 16 annotators asking at once.
+LOW_WATER_SLOTS = 16
 
 
 def task_default() -> str:
@@ -104,11 +107,31 @@ def case_next(*, user: AbstractBaseUser, task: str) -> CaseSlot | None:
         for slot_id in candidates:
             slot = _take(slot_id, user=user, now=now, lock=lock)
             if slot is not None:
+                _choose_ahead(task=task, settings_row=settings_row)
                 logger.info(
                     "case_given case_id=%s slot=%s user_id=%s", slot.case_id, slot.number, user.pk
                 )
                 return slot
     raise Conflict("Other annotators are taking cases right now; try again.")
+
+
+def _choose_ahead(*, task: str, settings_row: QueueSettings) -> None:
+    """Choose the next batch before the free slots run out, so that callers do not all wait
+    for the choice (a second or two on 100,000 candidates) at once when they do. Only the caller
+    that finds the lock free chooses; the others carry on (bench/next_case.py measures it)."""
+    low_water = max(LOW_WATER_SLOTS, settings_row.batch_size * settings_row.labels_required // 4)
+    if (
+        _free_slots(task, limit=low_water) < low_water
+        and connection.features.has_select_for_update_skip_locked
+    ):
+        batch_choose(task=task, wait=False, below=low_water)
+
+
+def _free_slots(task: str, *, limit: int) -> int:
+    """Free slots of the task's open cases, counted up to `limit`."""
+    return CaseSlot.objects.filter(
+        case__task=task, case__status=AnnotationCase.Status.OPEN, status=CaseSlot.Status.FREE
+    )[:limit].count()
 
 
 def _renew(slot: CaseSlot, *, user: AbstractBaseUser, lock: dt.timedelta) -> bool:
@@ -148,20 +171,34 @@ def _take(
     return CaseSlot.objects.select_related("case__batch").get(pk=slot_id)
 
 
-def batch_choose(*, task: str, for_user: AbstractBaseUser | None = None) -> AnnotationBatch | None:
+def batch_choose(
+    *,
+    task: str,
+    for_user: AbstractBaseUser | None = None,
+    wait: bool = True,
+    below: int | None = None,
+) -> AnnotationBatch | None:
     """Choose the task's next batch with its strategy and give each pick k free slots.
 
     One process at a time: the task's QueueSettings row is locked for the choice. A caller that
     waited for the lock and now finds a slot it may take (`for_user`) chooses nothing. Returns
-    the batch, or None when there is nothing to choose (no pool scores, or none left).
+    the batch, or None when there is nothing to choose (no pool scores, or none left). With
+    `wait` False (PostgreSQL only) it returns None at once when another process is choosing;
+    with `below`, it chooses only while fewer free slots than that are left (checked under the
+    lock, so two callers choosing ahead make one batch).
     """
     settings_row = queue_settings_get(task=task)
     with transaction.atomic():
-        settings_row = QueueSettings.objects.select_for_update().get(pk=settings_row.pk)
+        locked = QueueSettings.objects.select_for_update(skip_locked=not wait)
+        settings_row = locked.filter(pk=settings_row.pk).first()
+        if settings_row is None:
+            return None  # another process is choosing (wait=False)
         if for_user is not None and slots_takeable(
             user=for_user, task=task, now=timezone.now(), limit=1
         ):
             return _latest_batch(task)  # another caller chose one meanwhile
+        if below is not None and _free_slots(task, limit=below) >= below:
+            return None
         pool = pool_rows(task=task)
         if not pool.rows:
             return None

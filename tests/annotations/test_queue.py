@@ -125,7 +125,7 @@ def test_the_first_request_chooses_a_batch_with_the_strategy_and_keeps_its_reaso
 
     slot = case_next(user=annotators[0], task=TASK)
 
-    batch = AnnotationBatch.objects.get()
+    batch = AnnotationBatch.objects.order_by("pk").first()
     assert (batch.strategy, batch.size, batch.pool_size) == ("entropy", 4, 6)
     assert batch.model_version_id == version.pk
     cases = list(batch.cases.order_by("rank"))
@@ -254,11 +254,26 @@ def test_the_hybrid_never_puts_two_identical_images_in_one_batch(annotators):
 
     case_next(user=annotators[0], task=TASK)
 
+    # the first batch, and the one chosen ahead from what was left, avoid each other too
     vectors = [
         bytes(ImageScore.objects.get(instance_id=case.instance_id).embedding)
         for case in AnnotationCase.objects.all()
     ]
-    assert len(vectors) == 4 and len(set(vectors)) == 4
+    assert AnnotationBatch.objects.order_by("pk").first().size == 4
+    assert len(vectors) == len(set(vectors)) == 6
+
+
+@pytest.mark.django_db
+def test_the_next_batch_is_chosen_before_the_free_slots_run_out(annotators):
+    pool(40, batch_size=10, labels_required=1)
+
+    case_next(user=annotators[0], task=TASK)
+
+    batches = list(AnnotationBatch.objects.order_by("pk"))
+    assert [batch.size for batch in batches] == [10, 10]  # 9 free slots left: under 16
+    assert batches[1].pool_size == 30
+    case_next(user=annotators[1], task=TASK)
+    assert AnnotationBatch.objects.count() == 2  # 18 free: enough until more are taken
 
 
 @pytest.mark.django_db
