@@ -124,7 +124,9 @@ def test_an_annotator_lands_on_the_annotation_workspace_and_not_the_archive(
 
         # No case is waiting for them here: the workspace says so instead of showing an image.
         expect(page.locator("#app")).to_have_attribute("data-page", "annotate")
-        expect(page.get_by_test_id("annotate-empty")).to_contain_text("Nothing is left for you to label")
+        expect(page.get_by_test_id("annotate-empty")).to_contain_text(
+            "Nothing is left for you to label"
+        )
         tabs = page.get_by_role("navigation", name="Sections").get_by_role("link")
         expect(tabs).to_have_text(["Annotate", "Shortcuts"])
         expect(tabs.first).to_have_attribute("aria-current", "page")
