@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -64,6 +66,36 @@ class JsonWhateverTheFormatParameter(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+class DicomExportOutputSerializer(serializers.Serializer):
+    class ObjectSerializer(serializers.Serializer):
+        modality = serializers.ChoiceField(choices=["SEG", "SR"])
+        study_instance_uid = serializers.CharField()
+        series_instance_uid = serializers.CharField()
+        sop_instance_uid = serializers.CharField()
+        source_sop_instance_uids = serializers.ListField(child=serializers.CharField())
+        label_ids = serializers.ListField(child=serializers.IntegerField())
+        created = serializers.BooleanField(help_text="False: stored by an earlier export")
+
+    class SkippedSerializer(serializers.Serializer):
+        label_id = serializers.IntegerField()
+        reason = serializers.CharField()
+
+    task = serializers.CharField()
+    created = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    objects = ObjectSerializer(many=True)
+    skipped = SkippedSerializer(many=True)
+
+
+class ImportReportSerializer(serializers.Serializer):
+    class RefusedSerializer(serializers.Serializer):
+        row = serializers.IntegerField(help_text="1-based; CSV rows counted after the header")
+        reason = serializers.CharField()
+
+    imported = serializers.IntegerField()
+    refused = RefusedSerializer(many=True)
+
+
 def _task_field() -> serializers.ChoiceField:
     return serializers.ChoiceField(choices=list(TASKS), default=next(iter(TASKS)))
 
@@ -89,6 +121,11 @@ class DatasetExportApi(APIView):
                 )
             return sources
 
+    @extend_schema(
+        operation_id="annotate_export",
+        parameters=[InputSerializer],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -110,6 +147,11 @@ class DicomExportApi(APIView):
         task = _task_field()
         include_annotator_labels = serializers.BooleanField(default=False)
 
+    @extend_schema(
+        operation_id="annotate_export_dicom",
+        request=InputSerializer,
+        responses=DicomExportOutputSerializer,
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -126,6 +168,9 @@ class LabelsImportApi(APIView):
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
 
+    @extend_schema(
+        operation_id="annotate_import", request=InputSerializer, responses=ImportReportSerializer
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
