@@ -20,7 +20,7 @@ import {
 import { ApiError } from "../api/http";
 import { isTyping, keyOf } from "../app/shortcuts";
 import { h } from "../pages/dom";
-import type { AnnotationViewer } from "./annotationViewer";
+import { AnnotationViewer } from "./annotationViewer";
 import { Autosave, type SaveState, saveStateText } from "./autosave";
 import { type CaseLabels, isEmpty, labelInputs, preAnnotationOutcome, splitStored, toggleClass } from "./caseLabels";
 import { CaseTimer } from "./caseTimer";
@@ -98,7 +98,6 @@ class WorkspacePage {
   }
 
   private async open(): Promise<void> {
-    const viewerModule = import("./annotationViewer").catch(() => null);
     let caseData: AnnotationCase | null;
     try {
       caseData = this.pseudonym ? await getCase(this.pseudonym) : await nextCase();
@@ -122,16 +121,11 @@ class WorkspacePage {
       if (!this.left) this.showProblem(problemText(error, "load the label schema"));
       return;
     }
-    const module = await viewerModule;
     if (this.left) return;
-    if (!module) {
-      this.showProblem("The image viewer could not be loaded. Reload the page to try again.");
-      return;
-    }
-    this.show(caseData, schema, module.AnnotationViewer);
+    this.show(caseData, schema);
   }
 
-  private show(caseData: AnnotationCase, schema: LabelSchema, Viewer: typeof AnnotationViewer): void {
+  private show(caseData: AnnotationCase, schema: LabelSchema): void {
     this.caseData = caseData;
     this.schema = schema;
     document.title = `Case ${caseData.id} · Annotation`;
@@ -149,7 +143,7 @@ class WorkspacePage {
       onState: (state) => this.showSaveState(state),
     });
 
-    const viewer = new Viewer({
+    const viewer = new AnnotationViewer({
       caseData,
       schema,
       onChange: () => this.changed(),
