@@ -3,13 +3,14 @@ archive, and import of CSV/JSON files with a report."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -57,13 +58,14 @@ class JsonWhateverTheFormatParameter(BaseContentNegotiation):
     """Always JSON: the contract's ?format=json|coco names the snapshot's layout, which DRF
     would otherwise take for its renderer override and answer 404 for "coco"."""
 
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        return parsers[0] if parsers else None
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
 
 
 class DicomExportOutputSerializer(serializers.Serializer):
@@ -110,7 +112,8 @@ class DatasetExportApi(APIView):
     class InputSerializer(serializers.Serializer):
         task = _task_field()
         format = serializers.ChoiceField(choices=["json", "coco"], default="json")
-        source = serializers.CharField(required=False, allow_blank=True)
+        # The query parameter's name; DRF's metaclass moves declared fields off the class.
+        source = serializers.CharField(required=False, allow_blank=True)  # type: ignore[assignment]
 
         def validate_source(self, value: str) -> list[str]:
             sources = [s.strip() for s in value.split(",") if s.strip()]

@@ -196,7 +196,7 @@ def dataset_export_coco(*, task: str, sources: Sequence[str] | None = None) -> d
                 }
             )
             continue
-        key = (label.instance_id, label.frame_number or 1)
+        key = (label.instance.pk, label.frame_number or 1)
         if key not in images:
             images[key] = _coco_image(label, len(images) + 1)
         image_id = images[key]["id"]

@@ -169,7 +169,7 @@ def _series_number(study: Study, task: str, what: str, base: int, series_uid: st
 
 def _source_dataset(instance: Instance) -> pydicom.Dataset:
     """The stored source image's header (no pixels: highdicom needs the attributes only)."""
-    with default_storage.open(instance.file.name, "rb") as fp:
+    with default_storage.open(str(instance.file.name), "rb") as fp:
         # In memory: highdicom deep-copies the dataset, and an open storage file cannot be.
         return pydicom.dcmread(io.BytesIO(fp.read()), stop_before_pixels=True)
 
