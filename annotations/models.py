@@ -408,3 +408,38 @@ class ReviewDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} of {self.case}"
+
+
+class Measurement(models.Model):
+    """A reader's measurement (length, angle, ROI) on one image frame, kept per user.
+
+    Moved here from triage (issue 11: annotations is the one store of what people mark on
+    images); the table was renamed from triage_measurement, rows and ids kept.
+    """
+
+    class Tool(models.TextChoices):
+        LENGTH = "Length", "length"
+        ANGLE = "Angle", "angle"
+        ELLIPTICAL_ROI = "EllipticalROI", "elliptical ROI"
+        RECTANGLE_ROI = "RectangleROI", "rectangle ROI"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="measurements")
+    annotation_uid = models.CharField(max_length=64)  # the viewer's id for it
+    tool = models.CharField(max_length=16, choices=Tool.choices)
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="+")
+    frame_number = models.PositiveIntegerField(default=1)
+    data = models.JSONField()  # the viewer's annotation data: handles in world coordinates
+    summary = models.CharField(max_length=200, blank=True)  # "23.4 mm"
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "study", "annotation_uid"], name="measurement_unique_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tool} {self.annotation_uid}"

@@ -17,9 +17,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.models import Measurement
+from annotations.services.labels import read_label_get
+from annotations.services.measurements import (
+    measurement_delete,
+    measurement_list,
+    measurement_save,
+)
 from config.errors import DomainError, NotFound
 from ml.core.preprocessing import centre_square
-from triage.models import ImageFinding, Measurement, StudyRead, WorklistEntry
+from triage.models import ImageFinding, StudyRead, WorklistEntry
 from triage.permissions import CanReadStudies, CanViewWorklist
 from triage.priority import waiting_reasons
 from triage.selectors import (
@@ -27,7 +34,6 @@ from triage.selectors import (
     Ordering,
     WorklistFilters,
     study_findings,
-    study_measurements,
     worklist_count,
     worklist_entry_get,
     worklist_list,
@@ -49,7 +55,6 @@ from triage.services.claims import (
     worklist_entry_claim_next,
     worklist_entry_release,
 )
-from triage.services.measurements import measurement_delete, measurement_save
 from triage.services.reads import worklist_entry_read
 from triage.services.worklist import TRIAGE_SPEC
 from triage.turnaround import turnaround_summary
@@ -321,12 +326,16 @@ def _read_data(read: StudyRead) -> dict[str, Any]:
         "ai_status": read.ai_status,
         "ai_probability": read.ai_probability,
         "model": version.label if version else None,
-        "label": (
-            {"task": read.label_task, "value": read.label_value, "source": "radiologist_read"}
-            if read.label_value
-            else None
-        ),
+        "label": _read_label_data(read),
     }
+
+
+def _read_label_data(read: StudyRead) -> dict[str, Any] | None:
+    """The label the read gave, from annotations' label store (None: nothing to judge)."""
+    label = read_label_get(study=read.entry.study, reader=read.reader, read_at=read.read_at)
+    if label is None:
+        return None
+    return {"task": label.task, "value": label.value, "source": label.source}
 
 
 class StudyMeasurementsApi(APIView):
@@ -337,7 +346,7 @@ class StudyMeasurementsApi(APIView):
     @extend_schema(responses=MeasurementListSerializer)
     def get(self, request: Request, study_uid: str) -> Response:
         study = _entry_or_404(study_uid).study
-        measurements = study_measurements(study=study, user=request.user)
+        measurements = measurement_list(study=study, user=request.user)
         return Response({"results": [_measurement_data(m) for m in measurements]})
 
 

@@ -4,8 +4,8 @@ A StudyScoring is one (study, model version) pair: the unit of work of the infer
 the study-level finding. ImageFinding holds each image's result or the reason it was not judged.
 WorklistEntry is a study's place in the radiologists' queue, with the reasons for it, its
 turnaround timestamps and who is reading it now (a claim that expires). WorklistEvent is the change
-feed the browsers follow; StudyRead is a finished read with the label it gives; Measurement is a
-reader's own length/angle/ROI on an image.
+feed the browsers follow; StudyRead is a finished read (its label is in annotations' label store,
+as are a reader's measurements).
 """
 
 from __future__ import annotations
@@ -178,10 +178,11 @@ class WorklistEvent(models.Model):
 
 
 class StudyRead(models.Model):
-    """A radiologist's finished read: how long it took, what the AI said then, and the label.
+    """A radiologist's finished read: how long it took and what the AI said then.
 
-    The label (the reader's answer to the model's question) feeds retraining; its provenance is
-    the reader, the time, and the model version and probability the reader was shown.
+    The label it gives (the reader's answer to the model's question, for retraining) is an
+    annotations.Label of source radiologist_read by the reader at `read_at`, with the model
+    version and probability the reader was shown.
     """
 
     class Verdict(models.TextChoices):
@@ -202,40 +203,5 @@ class StudyRead(models.Model):
         ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
-    # The label this read gives the study (empty when there was no AI answer to judge).
-    label_task = models.CharField(max_length=64, blank=True)
-    label_value = models.CharField(max_length=32, blank=True)
-
     def __str__(self) -> str:
         return f"Read of entry {self.entry_id}"
-
-
-class Measurement(models.Model):
-    """A reader's measurement (length, angle, ROI) on one image frame, kept per user."""
-
-    class Tool(models.TextChoices):
-        LENGTH = "Length", "length"
-        ANGLE = "Angle", "angle"
-        ELLIPTICAL_ROI = "EllipticalROI", "elliptical ROI"
-        RECTANGLE_ROI = "RectangleROI", "rectangle ROI"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="measurements")
-    annotation_uid = models.CharField(max_length=64)  # the viewer's id for it
-    tool = models.CharField(max_length=16, choices=Tool.choices)
-    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="+")
-    frame_number = models.PositiveIntegerField(default=1)
-    data = models.JSONField()  # the viewer's annotation data: handles in world coordinates
-    summary = models.CharField(max_length=200, blank=True)  # "23.4 mm"
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "study", "annotation_uid"], name="measurement_unique_per_user"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.tool} {self.annotation_uid}"

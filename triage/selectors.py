@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
@@ -15,7 +14,6 @@ from archive.models import Patient, Study
 from ml.selectors import model_version_active
 from triage.models import (
     ImageFinding,
-    Measurement,
     StudyScoring,
     WorklistEntry,
     WorklistEvent,
@@ -215,13 +213,4 @@ def study_findings(*, scoring: StudyScoring | None) -> QuerySet[ImageFinding]:
         ImageFinding.objects.filter(scoring=scoring)
         .select_related("instance", "instance__series", "scoring__model_version")
         .order_by("instance__series__series_number", "instance__instance_number", "frame_number")
-    )
-
-
-def study_measurements(*, study: Study, user: AbstractBaseUser) -> QuerySet[Measurement]:
-    """`user`'s measurements on the study, oldest first (others' are never shown)."""
-    return (
-        Measurement.objects.filter(study=study, user=user)
-        .select_related("instance", "instance__series")
-        .order_by("created_at", "id")
     )

@@ -10,7 +10,8 @@ from __future__ import annotations
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from triage.models import Measurement, StudyRead, WorklistEntry
+from annotations.models import Measurement
+from triage.models import StudyRead, WorklistEntry
 
 
 class AiResultSerializer(serializers.Serializer):
@@ -95,7 +96,7 @@ class FindingSerializer(serializers.Serializer):
     heatmap_region = RegionSerializer(allow_null=True)
 
 
-class LabelSerializer(serializers.Serializer):
+class ReadLabelSerializer(serializers.Serializer):
     task = serializers.CharField()
     value = serializers.CharField()
     source = serializers.CharField()
@@ -110,7 +111,7 @@ class ReadSerializer(serializers.Serializer):
     ai_status = serializers.CharField()
     ai_probability = serializers.FloatField(allow_null=True)
     model = serializers.CharField(allow_null=True)
-    label = LabelSerializer(allow_null=True)
+    label = ReadLabelSerializer(allow_null=True)
 
 
 class WorklistEntryDetailSerializer(WorklistRowSerializer):

@@ -1,4 +1,6 @@
-"""A reader's measurements (length, angle, ROI), saved as the viewer draws them, per user."""
+"""A reader's measurements (length, angle, ROI), saved as the viewer draws them, per user.
+
+Moved from triage with the Measurement table; triage's measurement API calls these."""
 
 from __future__ import annotations
 
@@ -7,10 +9,11 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import QuerySet
 
+from annotations.models import Measurement
 from archive.models import Instance, Study
 from config.errors import DomainError, NotFound
-from triage.models import Measurement
 
 # A measurement is a few handles and cached statistics; anything bigger is not one.
 MAX_DATA_BYTES = 64 * 1024
@@ -61,7 +64,17 @@ def measurement_save(
     return measurement
 
 
+def measurement_list(*, study: Study, user: AbstractBaseUser) -> QuerySet[Measurement]:
+    """`user`'s measurements on the study, oldest first (others' are never shown)."""
+    return (
+        Measurement.objects.filter(study=study, user=user)
+        .select_related("instance", "instance__series")
+        .order_by("created_at", "id")
+    )
+
+
 def measurement_delete(*, user: AbstractBaseUser, study: Study, annotation_uid: str) -> None:
+    """Delete `user`'s measurement `annotation_uid` on the study; NotFound if they have none."""
     deleted, _ = Measurement.objects.filter(
         user=user, study=study, annotation_uid=annotation_uid
     ).delete()

@@ -1,12 +1,10 @@
 """A radiologist's read writes its label into the label store, with its provenance, in the same
-transaction as the read; and the reads made before the store existed are copied into it."""
+transaction as the read. (Migration 0004's copy of earlier reads is tested through the
+migrations themselves in test_measurement_move.py, since the read's label columns are gone.)"""
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
-from django.apps import apps
 
 from annotations.models import Label
 from ml.core.tasks import CHEST_XRAY_PNEUMONIA
@@ -14,7 +12,6 @@ from tests.triage.studies import score_now, waiting_study
 from triage.models import StudyRead, WorklistEntry
 
 pytestmark = pytest.mark.django_db
-MIGRATION = importlib.import_module("triage.migrations.0004_read_labels_to_annotations")
 
 
 def flagged_study():
@@ -70,46 +67,3 @@ def test_a_read_whose_label_is_refused_leaves_nothing_behind(active_model, clien
     assert "effusion" in response.content.decode()
     assert not StudyRead.objects.exists() and not Label.objects.exists()
     assert WorklistEntry.objects.get(study=study).status == WorklistEntry.Status.WAITING
-
-
-def test_the_migration_copies_every_labelled_read_into_the_store(active_model, make_user):
-    reader = make_user("radiologist")
-    labelled, unlabelled = flagged_study(), waiting_study(1)
-    read = StudyRead.objects.create(
-        entry=labelled.worklist_entry,
-        reader=reader,
-        opened_at=labelled.received_at,
-        read_at=labelled.received_at,
-        duration_seconds=12.5,
-        verdict="ai_right",
-        ai_status="positive",
-        ai_probability=0.91,
-        model_version=active_model,
-        label_task=CHEST_XRAY_PNEUMONIA.name,
-        label_value=CHEST_XRAY_PNEUMONIA.positive_class.key,
-    )
-    StudyRead.objects.create(
-        entry=unlabelled.worklist_entry,
-        reader=reader,
-        opened_at=unlabelled.received_at,
-        read_at=unlabelled.received_at,
-        duration_seconds=3,
-        ai_status="not_applicable",
-    )
-
-    MIGRATION.labels_from_reads(apps, None)
-
-    label = Label.objects.get()
-    assert (label.task, label.value, label.kind, label.source) == (
-        read.label_task,
-        read.label_value,
-        "class",
-        "radiologist_read",
-    )
-    assert label.study == labelled and label.author == reader
-    assert label.created_at == read.read_at and label.seconds_spent == 12.5
-    assert label.model_version == active_model and label.model_probability == 0.91
-    assert label.schema_version == 1
-
-    MIGRATION.labels_from_reads_undo(apps, None)
-    assert not Label.objects.exists()

@@ -64,11 +64,9 @@ def worklist_entry_read(
             ai_status=entry.ai_status,
             ai_probability=scoring.urgency if scoring else None,
             model_version=scoring.model_version if scoring else None,
-            label_task=TRIAGE_TASK if judged else "",
-            label_value=_label(entry, verdict) if judged else "",
         )
-        if read.label_value:
-            _label_store(read, entry.study)
+        if judged:
+            _label_store(read, entry.study, _label(entry, verdict))
         WorklistEntry.objects.filter(pk=entry.pk).update(
             status=WorklistEntry.Status.READ,
             read_at=now,
@@ -93,14 +91,13 @@ def _opened_at(entry: WorklistEntry, user: AbstractBaseUser, now: dt.datetime) -
     return entry.first_opened_at or now
 
 
-def _label_store(read: StudyRead, study: Study) -> None:
-    """The read's label into the label store, with what the reader was shown. StudyRead keeps
-    its label columns for now (the read API shows them from there); drop them once everything
-    that reads them reads annotations.Label instead."""
+def _label_store(read: StudyRead, study: Study, value: str) -> None:
+    """The read's label into the label store, with what the reader was shown; the read API
+    finds it again by reader and time (annotations.services.labels.read_label_get)."""
     label_record(
-        task=read.label_task,
+        task=TRIAGE_TASK,
         study=study,
-        value=read.label_value,
+        value=value,
         source=Label.Source.RADIOLOGIST_READ,
         author=read.reader,
         model_version=read.model_version,
