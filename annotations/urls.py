@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from annotations.apis import dicom, review
+from annotations.apis import dicom, labels, review, schema
 from annotations.apis import exports as export_apis
 from annotations.apis import queue as queue_apis
 
@@ -16,23 +16,6 @@ urlpatterns: list = [
         "review/cases/<str:pseudonym>/decision",
         review.ReviewDecisionApi.as_view(),
         name="review-decision",
-    ),
-    # The active-learning queue (annotations/apis/queue.py)
-    path("annotate/next", queue_apis.AnnotateNextApi.as_view(), name="annotate-next"),
-    path(
-        "annotate/cases/<str:pseudonym>",
-        queue_apis.AnnotateCaseDetailApi.as_view(),
-        name="annotate-case",
-    ),
-    path(
-        "annotate/cases/<str:pseudonym>/skip",
-        queue_apis.AnnotateCaseSkipApi.as_view(),
-        name="annotate-case-skip",
-    ),
-    path(
-        "annotate/queue-settings/<str:task>",
-        queue_apis.QueueSettingsApi.as_view(),
-        name="annotate-queue-settings",
     ),
     # De-identified DICOM of a case (annotations/apis/dicom.py)
     path(
@@ -49,6 +32,31 @@ urlpatterns: list = [
         "annotate/cases/<str:pseudonym>/dicom/rendered",
         dicom.CaseDicomRenderedApi.as_view(),
         name="annotate-case-dicom-rendered",
+    ),
+    path("annotate/schema", schema.LabelSchemaCurrentApi.as_view(), name="annotate-schema"),
+    path("annotate/schemas", schema.LabelSchemaListApi.as_view(), name="annotate-schemas"),
+    path(
+        "annotate/cases/<str:pseudonym>/labels",
+        labels.CaseLabelsSaveApi.as_view(),
+        name="annotate-case-labels",
+    ),
+    path("annotate/labels/<int:label_id>", labels.LabelDetailApi.as_view(), name="annotate-label"),
+    # The active-learning queue (annotations/apis/queue.py)
+    path("annotate/next", queue_apis.AnnotateNextApi.as_view(), name="annotate-next"),
+    path(
+        "annotate/cases/<str:pseudonym>",
+        queue_apis.AnnotateCaseDetailApi.as_view(),
+        name="annotate-case",
+    ),
+    path(
+        "annotate/cases/<str:pseudonym>/skip",
+        queue_apis.AnnotateCaseSkipApi.as_view(),
+        name="annotate-case-skip",
+    ),
+    path(
+        "annotate/queue-settings/<str:task>",
+        queue_apis.QueueSettingsApi.as_view(),
+        name="annotate-queue-settings",
     ),
     # Admins' exports and imports (annotations/apis/exports.py)
     path("annotate/export", export_apis.DatasetExportApi.as_view(), name="annotate-export"),
