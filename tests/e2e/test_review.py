@@ -51,13 +51,14 @@ def test_a_reviewer_adjudicates_a_disagreement_by_keyboard(
         )
         expect(chosen).to_have_attribute("aria-pressed", "true")
         page.keyboard.press("e")
-        expect(page).to_have_url(f"{app_server}/review/{agreed.pseudonym}")
+        expect(page).to_have_url(f"{app_server}/review/{agreed.pseudonym}", timeout=15_000)
         expect(page.get_by_test_id("review-queue").locator("tbody tr")).to_have_count(1)
         screenshot(page, "review-after-decision")
 
         page.goto(f"{app_server}/review/agreement")
         people = page.get_by_test_id("agreement-annotators")
-        expect(people.locator("tbody tr")).to_have_count(2)
+        # A fresh page load of the whole bundle: slow on a loaded machine.
+        expect(people.locator("tbody tr")).to_have_count(2, timeout=30_000)
         expect(people).to_contain_text("annotator-1: ")
         expect(page.get_by_test_id("agreement-overall")).to_contain_text("2 cases with 2+")
 
