@@ -22,14 +22,15 @@ from annotations.services.schema import (
 from ml.core.tasks import TASKS
 
 
-def permission(perm: str, message: str) -> type[BasePermission]:
+def permission(perm: str, refusal: str) -> type[BasePermission]:
     """A DRF permission class that requires one model permission (roles grant them)."""
 
     class Required(BasePermission):
+        message = refusal
+
         def has_permission(self, request: Request, view: Any) -> bool:
             return user_has_perm(request.user, perm)
 
-    Required.message = message
     Required.__name__ = f"Requires_{perm.replace('.', '_')}"
     return Required
 
@@ -94,10 +95,14 @@ class LabelSchemaListApi(APIView):
     class InputSerializer(serializers.Serializer):
         # The lists are checked entry by entry by the service (annotations.validation), whose
         # messages name the list, the entry and the allowed values.
-        classes = serializers.JSONField()
+        classes = serializers.ListField(child=serializers.DictField(), max_length=100)
         multi_label = serializers.BooleanField(default=False)
-        box_classes = serializers.JSONField(default=list)
-        mask_classes = serializers.JSONField(default=list)
+        box_classes = serializers.ListField(
+            child=serializers.DictField(), max_length=100, default=list
+        )
+        mask_classes = serializers.ListField(
+            child=serializers.DictField(), max_length=100, default=list
+        )
         note = serializers.CharField(max_length=500, allow_blank=True, default="")
 
     @extend_schema(parameters=[TaskQuerySerializer], responses=LabelSchemaSerializer(many=True))

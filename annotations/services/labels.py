@@ -203,7 +203,7 @@ def _case_label(
         study_id=case.study_id,
         instance=case.instance,
         frame_number=case.frame_number,
-        kind=item.get("kind"),
+        kind=str(item.get("kind", "")),
         value=item.get("value"),
         source=Label.Source.ANNOTATOR,
         author_id=user.pk,
