@@ -171,3 +171,27 @@ def test_old_labels_stay_valid_under_their_version_after_new_ones(make_user, cli
     assert "is not a class of task chest_xray_pneumonia in label schema version 3" in str(
         refused.value
     )
+
+
+def test_a_multi_label_version_takes_several_classes_but_not_one_twice(make_user, client_for):
+    client_for("admin").post(SCHEMAS, proposal(multi_label=True), format="json")
+    annotator = make_user("annotator", "ann-multi")
+    case = case_make()
+    slot_give(case, annotator)
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(annotator)
+    url = f"/api/annotate/cases/{case.pseudonym}/labels"
+
+    two = client.put(
+        url, {"labels": [{"kind": "class", "value": v} for v in (POSITIVE, "artefact")]}, "json"
+    )
+    twice = client.put(
+        url, {"labels": [{"kind": "class", "value": v} for v in (POSITIVE, POSITIVE)]}, "json"
+    )
+
+    assert two.status_code == 200, two.content
+    assert twice.status_code == 400
+    assert twice.json()["detail"] == f"Class {POSITIVE} is given twice."
+    assert sorted(Label.objects.values_list("value", flat=True)) == sorted([POSITIVE, "artefact"])
