@@ -119,12 +119,12 @@ def test_an_annotator_labels_by_keyboard_draws_a_box_and_a_mask_and_finds_them_a
 ) -> None:
     make_user("annotator")
     make_user("annotator", "second-annotator")
-    scored_pool(6)
+    scored_pool(8)
     with launch_chromium() as browser:
         page = new_page(browser)
         first = open_workspace(page, app_server, "annotator-user")
         expect(page.get_by_test_id("annotate-progress")).to_have_text(
-            re.compile(r"^1 of 6 in this batch")
+            re.compile(r"^1 of 8 in this batch")
         )
         # The model's class is chosen for the annotator; key 1 takes the first class instead.
         classes = page.locator(".annotate-classes button")
@@ -167,15 +167,21 @@ def test_an_annotator_labels_by_keyboard_draws_a_box_and_a_mask_and_finds_them_a
         expect(drawn).to_have_attribute("data-boxes", "1")
         expect(drawn).to_have_attribute("data-mask-pixels", pixels or "")
 
-        # N submits and opens the next case; two more by keyboard alone.
+        # N submits and opens the next case; two more by keyboard alone: each time a class key
+        # other than the model's pre-selected class (pressing that one again would clear it).
         seen = [first]
-        for key in ("n", "2", "n", "1", "n"):
+        for _ in range(3):
+            page.keyboard.press("n")
+            seen.append(wait_for_case(page, after=seen[-1]))
+            first_class = page.locator(".annotate-classes button").first
+            key = "2" if first_class.get_attribute("aria-pressed") == "true" else "1"
             page.keyboard.press(key)
-            if key == "n":
-                seen.append(wait_for_case(page, after=seen[-1]))
-        assert len(set(seen)) == 4
+            expect(page.locator(".annotate-classes button[aria-pressed=true]")).to_have_count(1)
+        page.keyboard.press("n")
+        seen.append(wait_for_case(page, after=seen[-1]))
+        assert len(set(seen)) == 5  # four submitted, the fifth open
         expect(page.get_by_test_id("annotate-progress")).to_have_text(
-            re.compile(r"^4 of 6 in this batch")
+            re.compile(r"^5 of 8 in this batch")
         )
 
         # A second annotator is given none of the first one's cases (k = 1).
@@ -192,7 +198,7 @@ def test_an_annotator_labels_by_keyboard_draws_a_box_and_a_mask_and_finds_them_a
     from annotations.models import CaseSkip, CaseSlot
 
     submitted = CaseSlot.objects.filter(annotator__username="annotator-user", status="submitted")
-    assert submitted.count() == 3
+    assert submitted.count() == 4
     assert all(slot.seconds_spent and slot.seconds_spent > 0 for slot in submitted)
     assert CaseSkip.objects.get(annotator__username="second-annotator").reason == "Image cut off"
 
