@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
 
 from annotations.models import (
     AnnotationCase,
@@ -163,7 +163,7 @@ def case_slot_of(*, user: AbstractBaseUser, pseudonym: str) -> CaseSlot:
     NotFound when there is no such case or it was not given to them (the same answer, so a
     pseudonym's existence does not leak)."""
     slot = (
-        CaseSlot.objects.select_related("case__batch__model_version", "case__instance")
+        CaseSlot.objects.select_related("case__batch__model_version")
         .filter(case__pseudonym=pseudonym, annotator=user)
         .first()
     )
@@ -178,25 +178,41 @@ def schema_version_current(*, task: str) -> int:
     return latest.version if latest else 1
 
 
-def image_score_of(case: AnnotationCase) -> ImageScore | None:
-    """The pool score the case was chosen by (its batch's model version)."""
+def image_score_of(case: AnnotationCase) -> float | None:
+    """The pool probability the case was chosen by (its batch's model version), if any."""
     if case.batch.model_version_id is None:
         return None
-    return ImageScore.objects.filter(
-        task=case.task,
-        model_version_id=case.batch.model_version_id,
-        instance_id=case.instance_id,
-        frame_number=case.frame_number,
-    ).first()
+    return (
+        ImageScore.objects.filter(
+            task=case.task,
+            model_version_id=case.batch.model_version_id,
+            instance_id=case.instance_id,
+            frame_number=case.frame_number,
+        )
+        .values_list("probability", flat=True)
+        .first()
+    )
+
+
+def image_size_of(case: AnnotationCase) -> tuple[int | None, int | None]:
+    """The case image's rows and columns (without loading its stored DICOM JSON)."""
+    size = Instance.objects.filter(pk=case.instance_id).values_list("rows", "columns").first()
+    return size if size is not None else (None, None)
 
 
 def slot_progress(*, slot: CaseSlot) -> dict[str, int]:
     """The annotator's progress in the slot's batch: slots submitted, the batch's case count,
-    and this slot's 1-based place among the ones they were given in it."""
-    mine = CaseSlot.objects.filter(
-        annotator_id=slot.annotator_id, case__batch_id=slot.case.batch_id
-    )
-    done = mine.filter(status=CaseSlot.Status.SUBMITTED).count()
+    and this slot's 1-based place among the ones they were given in it (one query)."""
     started = slot.started_at
-    position = mine.filter(started_at__lte=started).count() if started else done + 1
-    return {"done": done, "batch_size": slot.case.batch.size, "position": max(position, 1)}
+    counts = CaseSlot.objects.filter(
+        annotator_id=slot.annotator_id, case__batch_id=slot.case.batch_id
+    ).aggregate(
+        done=Count("pk", filter=Q(status=CaseSlot.Status.SUBMITTED)),
+        before=Count("pk", filter=Q(started_at__lte=started)) if started else Value(0),
+    )
+    position = counts["before"] if started else counts["done"] + 1
+    return {
+        "done": counts["done"],
+        "batch_size": slot.case.batch.size,
+        "position": max(position, 1),
+    }

@@ -13,6 +13,7 @@ from annotations.models import AnnotationCase, CaseSlot, Label
 from annotations.selectors import (
     case_slot_of,
     image_score_of,
+    image_size_of,
     schema_version_current,
     slot_progress,
 )
@@ -54,12 +55,13 @@ def case_common_data(case: AnnotationCase) -> dict[str, Any]:
     """What every viewer of a case is shown, whoever they are (an annotator's own labels, slot
     and progress are added by case_data; a reviewer's view adds everyone's labels)."""
     base = f"/api/annotate/cases/{case.pseudonym}"
+    rows, columns = image_size_of(case)
     return {
         "id": case.pseudonym,
         "task": case.task,
         "schema_version": schema_version_current(task=case.task),
-        "rows": case.instance.rows,
-        "columns": case.instance.columns,
+        "rows": rows,
+        "columns": columns,
         "frame": case.frame_number,
         "image": {
             "metadata_url": f"{base}/dicom/metadata",
@@ -75,17 +77,15 @@ def pre_annotation(case: AnnotationCase) -> dict[str, Any]:
     version's threshold (as triage decides "positive"), and the raw probability the queue ranked
     by. No box: the heatmap a box would come from is triage's (annotations may not read it) and
     pool scoring keeps none."""
-    score = image_score_of(case)
+    probability = image_score_of(case)
     version = case.batch.model_version
-    if score is None or version is None:
+    if probability is None or version is None:
         return {"class": None, "probability": None, "model_version": None, "box": None}
-    calibrated = float(
-        Calibration.from_dict(version.calibration).apply(np.array([score.probability]))[0]
-    )
+    calibrated = float(Calibration.from_dict(version.calibration).apply(np.array([probability]))[0])
     spec = task_get(case.task).class_for(positive=calibrated >= version.threshold)
     return {
         "class": spec.key,
-        "probability": score.probability,
+        "probability": probability,
         "model_version": version.pk,
         "box": None,
     }

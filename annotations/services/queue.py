@@ -168,7 +168,7 @@ def _take(
         return None  # the same user took another slot of this case at this very moment
     if not taken:
         return None
-    return CaseSlot.objects.select_related("case__batch").get(pk=slot_id)
+    return CaseSlot.objects.select_related("case__batch__model_version").get(pk=slot_id)
 
 
 def batch_choose(
