@@ -12,8 +12,9 @@ hybrid (`weighted_kmeans_pp`), batches of 50, k = 2.
    on the same arrays; median of 3.
 2. Next case: 16 threads, one annotator each, released together at the start of every round:
    POST /api/annotate/next through HTTP (token auth), then the slot is marked submitted in the
-   database (what saving labels does; not timed), `--rounds` times. The queue chooses its next
-   batches itself as the free slots run low, inside the requests, as in production.
+   database (what saving labels does; not timed), `--rounds` times. The queue's next batches are
+   chosen ahead by a Celery worker (default queue) as the free slots run low, as in production.
+   Needs Redis (CELERY_BROKER_URL).
 
     .venv/bin/python -m bench.next_case [--images 100000] [--annotators 16] [--rounds 40]
 """
@@ -23,6 +24,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -156,6 +159,13 @@ def time_batch_choice(repeats: int = 3) -> dict[str, float]:
     return {"whole": statistics.median(whole), "strategy": statistics.median(strategy_only)}
 
 
+def celery_worker() -> subprocess.Popen[bytes]:
+    """A Celery worker on the default queue, which chooses the queue's next batches ahead."""
+    log = (WORK / "celery.log").open("wb")
+    args = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default", "-c", "1"]
+    return subprocess.Popen(args, cwd=ROOT, env=PRODUCT.env(), stdout=log, stderr=log)
+
+
 def annotator_tokens(count: int) -> list[tuple[int, str]]:
     from accounts.services import token_issue, user_create
 
@@ -243,11 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     choice = time_batch_choice()
     users = annotator_tokens(args.annotators)
     server = PRODUCT.start(args.port, workers=args.workers)
+    worker = celery_worker()
     try:
         result = run_annotators(f"http://127.0.0.1:{args.port}", users, args.rounds)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, worker):
+            process.terminate()
+            process.wait(timeout=30)
     text = report(args, choice, result, load_seconds)
     print(text)
     if not args.no_readme:
@@ -286,7 +298,7 @@ def report(
             "",
             f"{result['requests']:,} requests in {result['seconds']:.1f} s, answers "
             f"{dict(sorted(result['statuses'].items()))}; {batches} batches chosen during the "
-            f"run (ahead, as the free slots ran low); a slot given twice: "
+            f"run (ahead, by the worker, as the free slots ran low); a slot given twice: "
             f"{result['given_twice']}; one annotator twice on a case: "
             f"{'no' if result['distinct_pairs'] else 'YES'}.",
         ]

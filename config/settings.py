@@ -369,6 +369,6 @@ POOL_SCORING_RUN_SECONDS = env_float("POOL_SCORING_RUN_SECONDS", 20.0)
 POOL_SCORING_CHUNK = env_int("POOL_SCORING_CHUNK", 256)
 POOL_SCORING_TIME_LIMIT = env_int("POOL_SCORING_TIME_LIMIT", 240)
 CELERY_TASK_ROUTES["ml.pool_score"] = {"queue": "inference"}
-# ml has no tasks.py for autodiscovery to find; its pool-scoring task is named here.
-CELERY_INCLUDE = [*globals().get("CELERY_INCLUDE", []), "ml.pool_tasks"]
+# Task modules autodiscovery (tasks.py) does not find: pool scoring, the queue's batch choice.
+CELERY_INCLUDE = [*globals().get("CELERY_INCLUDE", []), "ml.pool_tasks", "annotations.queue_tasks"]
 CELERY_BEAT_SCHEDULE["ml-pool-score"] = {"task": "ml.pool_score", "schedule": POOL_SCORING_SECONDS}

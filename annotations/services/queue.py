@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -43,8 +43,9 @@ logger = logging.getLogger(__name__)
 CANDIDATES = 8
 # Looks at the queue before telling the caller to try again (only under heavy contention).
 ATTEMPTS = 10
-# The next batch is chosen ahead once fewer free slots than this (or a quarter of a batch's
-# slots, if more) are left: about one round of 16 annotators asking at once.
+# The next batch is chosen ahead once fewer free slots than this, or than one batch's slots if
+# more, are left: a choice takes a second or two (bench/next_case.py), and annotators asking
+# flat out (16 at once, submitting at once) take a batch's 100 slots in about three seconds.
 LOW_WATER_SLOTS = 16
 
 
@@ -116,15 +117,22 @@ def case_next(*, user: AbstractBaseUser, task: str) -> CaseSlot | None:
 
 
 def _choose_ahead(*, task: str, settings_row: QueueSettings) -> None:
-    """Choose the next batch before the free slots run out, so that callers do not all wait
-    for the choice (a second or two on 100,000 candidates) at once when they do. Only the caller
-    that finds the lock free chooses; the others carry on (bench/next_case.py measures it)."""
-    low_water = max(LOW_WATER_SLOTS, settings_row.batch_size * settings_row.labels_required // 4)
-    if (
-        _free_slots(task, limit=low_water) < low_water
-        and connection.features.has_select_for_update_skip_locked
-    ):
-        batch_choose(task=task, wait=False, below=low_water)
+    """Have the next batch chosen before the free slots run out, by a Celery task
+    (annotations/queue_tasks.py says why not here), so that callers do not wait for the choice.
+    If the broker is down, callers who find nothing left choose it themselves."""
+    low_water = max(LOW_WATER_SLOTS, settings_row.batch_size * settings_row.labels_required)
+    if _free_slots(task, limit=low_water) >= low_water:
+        return
+
+    def send() -> None:
+        from annotations.queue_tasks import batch_choose_task
+
+        try:
+            batch_choose_task.apply_async(kwargs={"task": task, "below": low_water}, retry=False)
+        except Exception:  # noqa: BLE001 - any broker failure: callers choose when they must
+            logger.warning("batch_choice_not_sent task=%s (broker unavailable)", task)
+
+    transaction.on_commit(send)
 
 
 def _free_slots(task: str, *, limit: int) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -125,7 +126,7 @@ def test_the_first_request_chooses_a_batch_with_the_strategy_and_keeps_its_reaso
 
     slot = case_next(user=annotators[0], task=TASK)
 
-    batch = AnnotationBatch.objects.order_by("pk").first()
+    batch = AnnotationBatch.objects.get()
     assert (batch.strategy, batch.size, batch.pool_size) == ("entropy", 4, 6)
     assert batch.model_version_id == version.pk
     cases = list(batch.cases.order_by("rank"))
@@ -254,26 +255,33 @@ def test_the_hybrid_never_puts_two_identical_images_in_one_batch(annotators):
 
     case_next(user=annotators[0], task=TASK)
 
-    # the first batch, and the one chosen ahead from what was left, avoid each other too
     vectors = [
         bytes(ImageScore.objects.get(instance_id=case.instance_id).embedding)
         for case in AnnotationCase.objects.all()
     ]
-    assert AnnotationBatch.objects.order_by("pk").first().size == 4
-    assert len(vectors) == len(set(vectors)) == 6
+    assert len(vectors) == len(set(vectors)) == 4
 
 
 @pytest.mark.django_db
-def test_the_next_batch_is_chosen_before_the_free_slots_run_out(annotators):
+def test_the_next_batch_is_chosen_ahead_by_a_task_before_the_free_slots_run_out(
+    annotators, django_capture_on_commit_callbacks
+):
+    from annotations.queue_tasks import batch_choose_task
+
     pool(40, batch_size=10, labels_required=1)
+    with (
+        mock.patch.object(batch_choose_task, "apply_async", autospec=True) as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        case_next(user=annotators[0], task=TASK)
 
-    case_next(user=annotators[0], task=TASK)
-
+    assert AnnotationBatch.objects.count() == 1  # the request did not wait for a choice
+    send.assert_called_once_with(kwargs={"task": TASK, "below": 16}, retry=False)
+    batch_choose_task(**send.call_args.kwargs["kwargs"])  # what the worker runs
+    batch_choose_task(**send.call_args.kwargs["kwargs"])  # twice: 19 free now, nothing more
     batches = list(AnnotationBatch.objects.order_by("pk"))
-    assert [batch.size for batch in batches] == [10, 10]  # 9 free slots left: under 16
+    assert [batch.size for batch in batches] == [10, 10]
     assert batches[1].pool_size == 30
-    case_next(user=annotators[1], task=TASK)
-    assert AnnotationBatch.objects.count() == 2  # 18 free: enough until more are taken
 
 
 @pytest.mark.django_db
