@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from annotations.models import LabelSchema
 from annotations.validation import schema_errors
 from config.errors import Conflict, DomainError, NotFound
-from ml.core.tasks import TaskSpec, task_get
+from ml.core.tasks import TASKS, TaskSpec, task_get
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,37 @@ def label_schema_current(*, task: str) -> LabelSchema:
     if schema is None:
         raise NotFound(f"Task {task} has no label schema yet.")
     return schema
+
+
+def label_schemas_ensure(*, schema_model: Any = LabelSchema, **_: Any) -> None:
+    """Give every registered task without a schema its version 1 (the task's classes, keys 1, 2,
+    ...; one box and one mask class for the finding's region). Safe to run repeatedly; migration
+    0003 calls it with its historical model, and post_migrate after every migrate and flush."""
+    for spec in TASKS.values():
+        if schema_model.objects.filter(task=spec.name).exists():
+            continue
+        region = {
+            "key": "opacity",
+            "display_name": f"{spec.finding} region",
+            "colour": "#ff8c00",
+            "hotkey": "b",
+        }
+        try:
+            with transaction.atomic():
+                schema_model.objects.create(
+                    task=spec.name,
+                    version=1,
+                    classes=[
+                        {"key": c.key, "display_name": c.display_name, "hotkey": str(number)}
+                        for number, c in enumerate(spec.classes, start=1)
+                    ],
+                    multi_label=False,
+                    box_classes=[region],
+                    mask_classes=[{**region, "hotkey": "m"}],
+                    note="seeded from the task registry",
+                )
+        except IntegrityError:
+            continue  # another process seeded it at the same moment
 
 
 def label_schema_data(schema: LabelSchema) -> dict[str, Any]:

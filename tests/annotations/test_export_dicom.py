@@ -3,14 +3,12 @@ made with highdicom, stored in our archive in the source study, and readable bac
 
 from __future__ import annotations
 
-import importlib
 import io
 
 import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from django.apps import apps as django_apps
 from django.core.files.storage import default_storage
 
 from annotations.models import Label, LabelSchema
@@ -59,14 +57,6 @@ def read_stored(sop_instance_uid: str) -> pydicom.Dataset:
     instance = Instance.objects.get(sop_instance_uid=sop_instance_uid)
     with default_storage.open(instance.file.name, "rb") as fp:
         return pydicom.dcmread(io.BytesIO(fp.read()))
-
-
-@pytest.fixture(autouse=True)
-def _schema_v1(db: None) -> None:
-    """Schema v1 as migration 0003 seeds it: a transactional test run earlier in the session
-    (a live-server test) flushes the tables, seed rows included."""
-    seed = importlib.import_module("annotations.migrations.0003_seed_label_schema_v1").seed
-    seed(django_apps, None)
 
 
 @pytest.fixture

@@ -5,12 +5,9 @@ overlay reads (bit-packed uncompressed frames naming their source image)."""
 
 from __future__ import annotations
 
-import importlib
-
 import highdicom as hd
 import numpy as np
 import pytest
-from django.apps import apps as django_apps
 
 from annotations.models import Label, LabelSchema
 from annotations.services.export_dataset import mask_encode
@@ -19,8 +16,7 @@ from ml.core.tasks import CHEST_XRAY_PNEUMONIA
 from tests.archive.dicomweb_helpers import dicomweb_client
 from tests.conftest import SHARED_DICOM
 
-# serialized_rollback: the flush after each test would otherwise drop the seeded schema v1.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 TASK = CHEST_XRAY_PNEUMONIA.name
 NEGATIVE = CHEST_XRAY_PNEUMONIA.negative_class.key
 DX = SHARED_DICOM / "cr_dx" / "highdicom_dx_chest_veterinary.dcm"  # 169 rows x 211 columns
@@ -28,14 +24,6 @@ URL = "/api/annotate/export/dicom"
 VIEWER_FRAME_ACCEPT = (
     'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1'
 )
-
-
-@pytest.fixture(autouse=True)
-def _schema_v1(db: None) -> None:
-    """Schema v1 as migration 0003 seeds it: a transactional test run earlier in the session
-    (a live-server test) flushes the tables, seed rows included."""
-    seed = importlib.import_module("annotations.migrations.0003_seed_label_schema_v1").seed
-    seed(django_apps, None)
 
 
 @pytest.fixture

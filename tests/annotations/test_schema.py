@@ -195,3 +195,21 @@ def test_a_multi_label_version_takes_several_classes_but_not_one_twice(make_user
     assert twice.status_code == 400
     assert twice.json()["detail"] == f"Class {POSITIVE} is given twice."
     assert sorted(Label.objects.values_list("value", flat=True)) == sorted([POSITIVE, "artefact"])
+
+
+@pytest.mark.django_db
+def test_a_flushed_database_gets_version_1_back_after_post_migrate():
+    """A flush (as live-server tests do after each test) empties the table the migration
+    seeded; post_migrate, which a flush sends, gives every registered task its version 1
+    again, so a label can be saved at once."""
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from ml.core.tasks import TASKS
+
+    LabelSchema.objects.all().delete()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    for task in TASKS.values():
+        schema = LabelSchema.objects.get(task=task.name)
+        assert schema.version == 1
+        assert [c["key"] for c in schema.classes] == list(task.class_keys)

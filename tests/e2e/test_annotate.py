@@ -23,19 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TASK = "chest_xray_pneumonia"
 
 
-def seed_schema_v1() -> None:
-    """The migration's version 1 of the schema: transactional tests flush it with the tables."""
-    import importlib
-
-    from django.apps import apps
-
-    from annotations.models import LabelSchema
-
-    if not LabelSchema.objects.filter(task=TASK).exists():
-        seed = importlib.import_module("annotations.migrations.0003_seed_label_schema_v1").seed
-        seed(apps, None)
-
-
 def scored_pool(n: int) -> list[Any]:
     """`n` stored radiographs, each with a pool score under a fresh active model version, in a
     queue that gives each case to one annotator (k = 1)."""
@@ -43,7 +30,6 @@ def scored_pool(n: int) -> list[Any]:
     from archive.models import Instance
     from tests.annotations.test_queue import model_version
 
-    seed_schema_v1()
     version = model_version(threshold=0.5)
     instances = []
     for i in range(n):
