@@ -27,6 +27,8 @@ export default defineConfig({
   // with WASM: workers must be bundled as ES modules too.
   worker: {
     format: "es",
+    // The workers are bundled by a build of their own, which reports its timings too.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   optimizeDeps: {
     // `npm run dev` only: pre-bundling the loader would break the worker URL above; its

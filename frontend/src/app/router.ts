@@ -4,9 +4,7 @@
  * Each page returns the function that unmounts it (closing its event streams and timers).
  */
 
-import { mountWorkspacePage } from "../annotate/workspacePage";
 import { mountAgreementPage } from "../review/agreementPage";
-import { mountReviewPage } from "../review/reviewPage";
 import { canReview, canSeeAgreement } from "../review/reviewRoles";
 import type { Me } from "../api/me";
 import { mountDashboardPage } from "../dashboard/dashboardPage";
@@ -59,6 +57,29 @@ function notice(root: HTMLElement, text: string): Unmount {
 }
 
 /**
+ * A page whose module is loaded when first opened: the workspace and review pages bring
+ * Cornerstone3D with them, which other users' pages must not wait for (as the reading page's
+ * viewer is loaded). Unmounting before the module arrives mounts nothing.
+ */
+function lazyPage(root: HTMLElement, load: () => Promise<(root: HTMLElement) => Unmount>): Unmount {
+  let unmount: Unmount | null = null;
+  let gone = false;
+  root.replaceChildren(h("p", { class: "page-loading" }, "Loading…"));
+  load()
+    .then((mountPage) => {
+      if (!gone) unmount = mountPage(root);
+    })
+    .catch(() => {
+      if (!gone) notice(root, "This page could not be loaded. Reload to try again.");
+    });
+  return () => {
+    gone = true;
+    if (unmount) unmount();
+    else root.replaceChildren();
+  };
+}
+
+/**
  * The page for a route, or a notice when the user's roles may not use it: a page never starts
  * requests its user's role is refused (the server refuses them too).
  */
@@ -90,13 +111,21 @@ function mount(route: Route, root: HTMLElement, context: PageContext, worklistUr
         : notice(root, "Your role may not open studies.");
     case "annotate":
       return canAnnotate(context.me.roles)
-        ? mountWorkspacePage(root, route.pseudonym, {
-            toCase: (pseudonym) => context.go(pseudonym ? `/annotate/${encodeURIComponent(pseudonym)}` : "/annotate"),
+        ? lazyPage(root, async () => {
+            const { mountWorkspacePage } = await import("../annotate/workspacePage");
+            return (into) =>
+              mountWorkspacePage(into, route.pseudonym, {
+                toCase: (pseudonym) =>
+                  context.go(pseudonym ? `/annotate/${encodeURIComponent(pseudonym)}` : "/annotate"),
+              });
           })
         : notice(root, "Your role may not annotate images.");
     case "review":
       return canReview(context.me.roles)
-        ? mountReviewPage(root, context, route.pseudonym)
+        ? lazyPage(root, async () => {
+            const { mountReviewPage } = await import("../review/reviewPage");
+            return (into) => mountReviewPage(into, context, route.pseudonym);
+          })
         : notice(root, "Your role may not review annotations.");
     case "agreement":
       return canSeeAgreement(context.me.roles)
