@@ -257,6 +257,10 @@ class ImageScore(models.Model):
     bald = models.FloatField(null=True, blank=True)
     embedding = models.BinaryField()
     embedding_dim = models.PositiveIntegerField()
+    # The model's pre-annotation box, {"x", "y", "width", "height"} in the frame's pixels (x the
+    # column), around its class activation map's hot region (ml.core.heatmap_box); null when
+    # the map had nothing to point at or the row predates it.
+    hot_box = models.JSONField(null=True, blank=True)
     scored_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -5,9 +5,11 @@ annotation queue (issue 11, section 3), on the `inference` queue.
 bounded by one chunk's pixels and figures), decides eligibility from each image's stored header
 (ChestXrayConfig.eligibility; pixels are read only for eligible ones), scores the frames with
 ml.core.pool_scoring.PoolScorer and stores one ImageScore per frame through
-annotations.services.pool. Images already scored by the version are not looked at again, so a
-run that dies part way is finished by the next one. Runs every POOL_SCORING_SECONDS (beat) and
-after a version is promoted (ml.services.model_version_activate sends it).
+annotations.services.pool, with the pre-annotation box around the frame's class activation map
+(ml.core.heatmap_box, placed on the frame's own rows and columns). Images already scored by
+the version are not looked at again, so a run that dies part way is finished by the next one.
+Runs every POOL_SCORING_SECONDS (beat) and after a version is promoted
+(ml.services.model_version_activate sends it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +32,7 @@ from django.db import InterfaceError, OperationalError
 from annotations.selectors import pool_instances_unscored
 from annotations.services.pool import FrameFigures, image_scores_store
 from archive.models import Instance
+from ml.core.heatmap_box import hot_boxes
 from ml.models import ModelVersion
 from ml.runtime import WeightsUnavailable, inference_for, predicting
 from ml.selectors import model_version_active
@@ -147,16 +151,19 @@ def _chunk_score(
 
     keys: list[tuple[int, int]] = []
     images: list[np.ndarray] = []
+    sizes: list[tuple[int, int]] = []
     for instance in instances:
         run.looked_at += 1
         reason = config.eligibility(header_dataset(instance.metadata_json))
         if reason is None:
             with default_storage.open(instance.file.name, "rb") as fp:
-                prepared = config.prepare(pydicom.dcmread(fp))
+                ds = pydicom.dcmread(fp)
+                prepared = config.prepare(ds)
             for item in prepared:
                 if isinstance(item, PreparedImage):
                     keys.append((instance.pk, item.frame_number))
                     images.append(item.image)
+                    sizes.append((int(ds.Rows), int(ds.Columns)))
                 else:
                     reason = item.reason
         if reason is not None:
@@ -166,7 +173,18 @@ def _chunk_score(
         return []
     with predicting():
         outputs = scorer.score(np.stack(images), mc_samples=MC_SAMPLES, rng=rng)
-    return frame_figures(keys, outputs.probabilities, outputs.mc_probabilities, outputs.embeddings)
+    boxes = hot_boxes(
+        outputs.activation_maps,
+        rows=[rows for rows, _ in sizes],
+        columns=[columns for _, columns in sizes],
+    )
+    return frame_figures(
+        keys,
+        outputs.probabilities,
+        outputs.mc_probabilities,
+        outputs.embeddings,
+        hot_boxes=[None if box is None else box.as_dict() for box in boxes],
+    )
 
 
 def frame_figures(
@@ -174,10 +192,12 @@ def frame_figures(
     probabilities: np.ndarray,
     mc_probabilities: np.ndarray,
     embeddings: np.ndarray,
+    *,
+    hot_boxes: Sequence[dict[str, int] | None] | None = None,
 ) -> list[FrameFigures]:
     """Per (instance id, frame) the figures ImageScore keeps, from PoolScorer's arrays:
     entropy and margin of the probability; mean, variance and BALD of the MC-dropout passes
-    (None when there were none)."""
+    (None when there were none); the pre-annotation box of each, when given."""
     from ml.core.active_learning.uncertainty import bald, entropy, margin
 
     p = np.clip(np.asarray(probabilities, np.float64), 0.0, 1.0)
@@ -201,6 +221,7 @@ def frame_figures(
             bald=float(balds[i]) if has_mc else None,
             embedding=vectors[i].tobytes(),
             embedding_dim=int(vectors.shape[1]),
+            hot_box=hot_boxes[i] if hot_boxes is not None else None,
         )
         for i, (instance_id, frame_number) in enumerate(keys)
     ]

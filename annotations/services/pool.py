@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from annotations.models import ImageScore
 from ml.core.tasks import task_get
@@ -19,7 +20,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FrameFigures:
-    """What pool scoring computed for one frame of one instance (see ImageScore)."""
+    """What pool scoring computed for one frame of one instance (see ImageScore). hot_box:
+    {"x", "y", "width", "height"} in the frame's pixels, or None (no hot region)."""
 
     instance_id: int
     frame_number: int
@@ -31,6 +33,7 @@ class FrameFigures:
     bald: float | None
     embedding: bytes
     embedding_dim: int
+    hot_box: dict[str, Any] | None = None
 
 
 def image_scores_store(*, task: str, model_version_id: int, figures: Sequence[FrameFigures]) -> int:
@@ -52,6 +55,7 @@ def image_scores_store(*, task: str, model_version_id: int, figures: Sequence[Fr
             bald=item.bald,
             embedding=item.embedding,
             embedding_dim=item.embedding_dim,
+            hot_box=item.hot_box,
         )
         for item in figures
     ]

@@ -81,6 +81,37 @@ def test_it_stores_figures_for_eligible_unlabelled_images_only(active_model, arc
         assert np.isfinite(vector).all()
 
 
+def test_it_stores_a_box_around_the_heatmaps_hot_region(active_model, archive_pool):
+    from ml.core.chest_xray import ChestXrayConfig
+    from ml.core.preprocessing import centre_square
+    from ml.runtime import inference_for
+
+    pool_score(task=TASK)
+
+    inference = inference_for(active_model)
+    size = inference.spec.image_size
+    for instance in archive_pool["eligible"]:
+        box = ImageScore.objects.get(instance=instance).hot_box
+        assert box is not None and set(box) == {"x", "y", "width", "height"}
+        assert box["x"] >= 0 and box["x"] + box["width"] <= instance.columns
+        assert box["y"] >= 0 and box["y"] + box["height"] <= instance.rows
+        # On triage's heatmap of the same image (the model input's pixels), the box holds the
+        # hot part: hotter inside than outside, and its hottest pixel is hot.
+        with default_storage.open(instance.file.name, "rb") as fp:
+            prepared = ChestXrayConfig(spec=inference.spec).prepare(pydicom.dcmread(fp))
+        heatmap = inference.predict(np.stack([prepared[0].image])).heatmaps[0]
+        top, left, side = centre_square(instance.rows, instance.columns)
+        scale = size / side
+        inside = np.zeros((size, size), bool)
+        inside[
+            round((box["y"] - top) * scale) : round((box["y"] + box["height"] - top) * scale),
+            round((box["x"] - left) * scale) : round((box["x"] + box["width"] - left) * scale),
+        ] = True
+        assert 0 < inside.sum() < inside.size
+        assert heatmap[inside].mean() > heatmap[~inside].mean()
+        assert heatmap[inside].max() >= 0.5
+
+
 def test_the_probability_is_the_active_models(active_model, archive_pool):
     from ml.core.chest_xray import ChestXrayConfig
     from ml.runtime import inference_for

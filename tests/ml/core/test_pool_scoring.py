@@ -6,6 +6,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from ml.core.active_learning import PoolScores, batch_select
 from ml.core.errors import ModelLoadError
@@ -118,3 +119,34 @@ def test_a_model_without_the_layers_is_refused():
 
     with pytest.raises(ModelLoadError, match="pool scoring"):
         PoolScorer(keras.Model(inputs, outputs))
+
+
+def test_activation_maps_are_the_triage_heatmaps_at_the_conv_grid(model, images):
+    # ChestXrayInference rescales each map to a maximum of 1 and resizes it to the input; the
+    # pool's grid-size maps, treated the same way, must be those heatmaps.
+    from ml.core.inference import ChestXrayInference
+    from ml.core.spec import Calibration
+
+    outputs = PoolScorer(model, batch_size=16).score(
+        images, mc_samples=0, rng=np.random.default_rng(0)
+    )
+    heatmaps = ChestXrayInference(model, spec=InputSpec(), calibration=Calibration()).predict(
+        images
+    )
+
+    assert outputs.activation_maps.shape == (40, 14, 14)  # two blocks: one 2x2 pool
+    assert outputs.activation_maps.min() >= 0.0
+    peak = outputs.activation_maps.max(axis=(1, 2), keepdims=True)
+    scaled = np.divide(
+        outputs.activation_maps, peak, where=peak > 0, out=np.zeros_like(outputs.activation_maps)
+    )
+    resized = tf.image.resize(scaled[..., None], (28, 28), method="bilinear").numpy()[..., 0]
+    np.testing.assert_allclose(np.clip(resized, 0, 1), heatmaps.heatmaps, atol=1e-5)
+
+
+def test_an_empty_batch_gives_empty_activation_maps(model):
+    outputs = PoolScorer(model).score(
+        np.zeros((0, 28, 28, 1), np.float32), mc_samples=0, rng=np.random.default_rng(0)
+    )
+
+    assert outputs.activation_maps.shape == (0, 14, 14)
