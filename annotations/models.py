@@ -354,6 +354,11 @@ class CaseSlot(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     seconds_spent = models.FloatField(null=True, blank=True)
+    # Who held the slot before another annotator took it over when their lock expired: their
+    # drafts were removed with it, and their late saves are told why (409), not "no such case".
+    previous_annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [

@@ -175,10 +175,12 @@ def _slot_of(case: AnnotationCase, user: AbstractBaseUser) -> CaseSlot:
     """The caller's slot of the case (locked for this transaction), if they may still work it."""
     slot = CaseSlot.objects.select_for_update().filter(case=case, annotator_id=user.pk).first()
     if slot is None:
-        if Label.objects.filter(case=case, author_id=user.pk).exists():
+        # The queue records who lost a slot to a takeover (and removes their drafts then);
+        # labels left on the case by a holder from before that record are the older sign.
+        lost = CaseSlot.objects.filter(case=case, previous_annotator_id=user.pk).exists()
+        if lost or Label.objects.filter(case=case, author_id=user.pk).exists():
             raise Conflict(
-                "Your lock on this case expired and another annotator has its slot now; "
-                "nothing was saved."
+                "This case was given to someone else after your lock expired; nothing was saved."
             )
         raise NotFound("No such case among the ones you were given.")
     if case.status == AnnotationCase.Status.ADJUDICATED:

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotations.models import (
@@ -154,7 +155,12 @@ def _renew(slot: CaseSlot, *, user: AbstractBaseUser, lock: dt.timedelta) -> boo
 def _take(
     slot_id: int, *, user: AbstractBaseUser, now: dt.datetime, lock: dt.timedelta
 ) -> CaseSlot | None:
-    """The one conditional UPDATE that gives a slot; None when someone else got it first."""
+    """The one conditional UPDATE that gives a slot; None when someone else got it first.
+
+    Taking over an expired lock records the late holder as previous_annotator in the same
+    UPDATE, and in the same transaction removes their labels on the case: they were drafts of
+    a slot they lost, and review and agreement must not count them. Their later saves are
+    refused with 409 (annotations.services.labels)."""
     takeable = Q(status=CaseSlot.Status.FREE) | Q(
         status=CaseSlot.Status.LOCKED, locked_until__lt=now
     )
@@ -166,17 +172,41 @@ def _take(
                 .update(
                     status=CaseSlot.Status.LOCKED,
                     annotator=user,
+                    previous_annotator=Coalesce(F("annotator"), F("previous_annotator")),
                     locked_until=now + lock,
                     started_at=now,
                     submitted_at=None,
                     seconds_spent=None,
                 )
             )
+            if not taken:
+                return None
+            slot = CaseSlot.objects.select_related("case__batch__model_version").get(pk=slot_id)
+            if slot.previous_annotator_id is not None:
+                _drafts_remove(slot)
     except IntegrityError:
         return None  # the same user took another slot of this case at this very moment
-    if not taken:
-        return None
-    return CaseSlot.objects.select_related("case__batch__model_version").get(pk=slot_id)
+    return slot
+
+
+def _drafts_remove(slot: CaseSlot) -> None:
+    """Delete the previous holder's annotator labels on the slot's case, unless they hold
+    another slot of it again (a free slot taken after a skip keeps its last loser on record)."""
+    holds_again = CaseSlot.objects.filter(
+        case_id=slot.case_id, annotator_id=slot.previous_annotator_id
+    ).exists()
+    if holds_again:
+        return
+    removed, _ = Label.objects.filter(
+        case_id=slot.case_id, author_id=slot.previous_annotator_id, source=Label.Source.ANNOTATOR
+    ).delete()
+    if removed:
+        logger.info(
+            "slot_taken_over case_id=%s previous_user_id=%s drafts_removed=%s",
+            slot.case_id,
+            slot.previous_annotator_id,
+            removed,
+        )
 
 
 def batch_choose(

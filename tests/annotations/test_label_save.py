@@ -219,7 +219,7 @@ def test_a_save_to_a_slot_taken_by_someone_else_after_the_lock_expired_is_refuse
 
     assert response.status_code == 409, response.content
     assert response.json()["detail"] == (
-        "Your lock on this case expired and another annotator has its slot now; nothing was saved."
+        "This case was given to someone else after your lock expired; nothing was saved."
     )
     assert snapshot(case) == before
 

@@ -3,7 +3,10 @@ the refusals every other role gets."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from annotations.models import CaseSkip, CaseSlot, QueueSettings
 from ml.core.tasks import CHEST_XRAY_PNEUMONIA
@@ -178,3 +181,39 @@ def api_client_as(make_user):
         return client
 
     return make
+
+
+def test_a_slot_taken_over_after_its_lock_expired_takes_the_late_holders_drafts_with_it(
+    api_client_as,
+):
+    from annotations.models import Label
+    from tests.annotations.label_cases import POSITIVE
+
+    version = model_version()
+    pool_image(version=version, probability=0.5)
+    queue_settings(batch_size=1, labels_required=1, strategy="entropy", lock_seconds=60)
+    late, taker = api_client_as("late"), api_client_as("taker")
+    case = late.post("/api/annotate/next", {}, format="json").json()
+    labels_url = f"/api/annotate/cases/{case['id']}/labels"
+    draft = {"labels": [{"kind": "class", "value": POSITIVE}], "pre_annotation": "kept"}
+    assert late.put(labels_url, {**draft, "submit": False}, format="json").status_code == 200
+    assert taker.post("/api/annotate/next", {}, format="json").status_code == 204  # lock live
+    CaseSlot.objects.filter(case__pseudonym=case["id"]).update(
+        locked_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+
+    taken = taker.post("/api/annotate/next", {}, format="json")
+
+    assert taken.status_code == 200 and taken.json()["id"] == case["id"]
+    assert taken.json()["labels"] == []
+    # The late holder's drafts went with the slot: review and agreement cannot count them.
+    assert not Label.objects.filter(case__pseudonym=case["id"]).exists()
+    late_save = late.put(labels_url, {**draft, "submit": True}, format="json")
+    assert late_save.status_code == 409, late_save.content
+    assert late_save.json()["detail"] == (
+        "This case was given to someone else after your lock expired; nothing was saved."
+    )
+    assert not Label.objects.filter(case__pseudonym=case["id"]).exists()
+    slot = CaseSlot.objects.get(case__pseudonym=case["id"])
+    assert slot.status == "locked" and slot.annotator.username == "taker"
+    assert late.get(f"/api/annotate/cases/{case['id']}").status_code == 404
