@@ -1,296 +1,672 @@
 """PS3.15 Annex E, Table E.1-1, "Basic Profile" column: which attribute gets which action.
 
-Data, not code: one line per attribute, by DICOM keyword, with the action exactly as the table
-writes it. The attributes and actions are those of the 2013 edition of PS3.15 (the edition most
-tools still ship), with the additions of later editions that this product's images can carry
-marked "later". tests/annotations/test_deid_profile.py checks that every keyword resolves to a
-tag, so a misspelt keyword cannot silently protect nothing.
+Data, not code: one line per attribute, by DICOM keyword (its tag in the comment), with the
+action exactly as the table writes it. Checked tag by tag against DICOM PS3.15 2024b, the
+newest edition published machine-readably that this project could reach: the JSON extraction of
+Table E.1-1 in innolitics/dicom-standard (standard/confidentiality_profile_attributes.json,
+regenerated for rev2024b, 621 rows) and, independently, KitwareMedical/dicom-anonymizer's
+dicomfields_2024b.py (the same rows; it only lacks (0040,4023)). Of the 621 rows, 617 name one
+attribute and are below; four are rules that dataset.py applies by group: curve data
+(50xx,xxxx), overlay data and comments (60xx,3000 / 60xx,4000) and private attributes (odd
+groups, E.3.10), all X. The earlier table here (2013 edition plus additions from memory) lacked
+362 of the 617 rows and had 15 actions that the 2024b table no longer gives.
+
+tests/annotations/test_deid_reference.py checks that every keyword is one pydicom knows, the
+count against the edition's, and a sample of the edition's rows; test_deid_profile.py checks
+what each action does to a data set.
 
 Actions (PS3.15 E.3.1): D replace with a dummy value, Z replace with an empty value (or a dummy),
 X remove, K keep, U replace a UID by another consistently; a combination such as X/Z lets the
 de-identifier choose by the attribute's type in the IOD. How this product chooses is
-`effective_action` in annotations/deid/dataset.py.
+`EFFECTIVE` in annotations/deid/dataset.py.
 
-Beyond the table the profile also removes private attributes (E.3.10), curves (50xx,xxxx),
-overlay data and comments (60xx,3000 / 60xx,4000); dataset.py applies those by rule, as it
-applies the table inside every sequence item.
+BEYOND_PROFILE holds what this product removes although the table does not name it: attributes
+the earlier table here had, kept because they can carry a birth or death date as text, an issuer
+of patient ids, or a device maker's name. Removing more than the profile asks stays within it.
 """
 
 from __future__ import annotations
 
-EDITION = "DICOM PS3.15 2013, Table E.1-1 (Basic Profile column), with later additions"
+EDITION = "DICOM PS3.15 2024b, Table E.1-1 (Basic Profile column)"
+# Rows of the edition's table: attributes named one by one, and rules by group (dataset.py).
+EDITION_ROWS = 621
+EDITION_RULE_ROWS = ("(50xx,xxxx)", "(60xx,3000)", "(60xx,4000)", "(gggg,eeee) gggg odd")
 
 BASIC_PROFILE: dict[str, str] = {
-    # D: replace with a dummy value
-    "GraphicAnnotationSequence": "D",
-    "PersonIdentificationCodeSequence": "D",
-    "PersonName": "D",
-    "VerifyingObserverName": "D",
-    "VerifyingObserverSequence": "D",
-    # Z: replace with an empty value
-    "AccessionNumber": "Z",
-    "ContentCreatorName": "Z",
-    "FillerOrderNumberImagingServiceRequest": "Z",
-    "PatientID": "Z",
-    "PatientBirthDate": "Z",
-    "PatientName": "Z",
-    "PatientSex": "Z",
-    "PlacerOrderNumberImagingServiceRequest": "Z",
-    "ReferringPhysicianName": "Z",
-    "StudyDate": "Z",
-    "StudyID": "Z",
-    "StudyTime": "Z",
-    "VerifyingObserverIdentificationCodeSequence": "Z",
+    # D: replace with a non-empty dummy value consistent with the VR
+    "AcquisitionFieldOfViewLabel": "D",  # (0018,11BB)
+    "AnnotationGroupLabel": "D",  # (006A,0005)
+    "AnnotationGroupUID": "D",  # (006A,0003)
+    "AssertionDateTime": "D",  # (0044,0104)
+    "AttributeModificationDateTime": "D",  # (0400,0562)
+    "BeamHoldTransitionDateTime": "D",  # (300C,0127)
+    "CertificateOfSigner": "D",  # (0400,0115)
+    "ClinicalTrialProtocolEthicsCommitteeName": "D",  # (0012,0081)
+    "ClinicalTrialProtocolID": "D",  # (0012,0020)
+    "ClinicalTrialSponsorName": "D",  # (0012,0010)
+    "ClinicalTrialSubjectID": "D",  # (0012,0040)
+    "ClinicalTrialSubjectReadingID": "D",  # (0012,0042)
+    "ContainerIdentifier": "D",  # (0040,0512)
+    "ContentSequence": "D",  # (0040,A730)
+    "ContextGroupLocalVersion": "D",  # (0008,0107)
+    "ContextGroupVersion": "D",  # (0008,0106)
+    "Date": "D",  # (0040,A121)
+    "DateTime": "D",  # (0040,A120)
+    "DecayCorrectionDateTime": "D",  # (0018,9701)
+    "DestinationAE": "D",  # (2100,0140)
+    "DeviceLabel": "D",  # (3010,002D)
+    "DigitalSignatureDateTime": "D",  # (0400,0105)
+    "EffectiveDateTime": "D",  # (0068,6226)
+    "EncapsulatedDocument": "D",  # (0042,0011)
+    "EntityLabel": "D",  # (3010,0035)
+    "EntityLongLabel": "D",  # (3010,0038)
+    "ExclusionStartDateTime": "D",  # (0018,9804)
+    "FlowIdentifier": "D",  # (0034,0002)
+    "FlowIdentifierSequence": "D",  # (0034,0001)
+    "FrameAcquisitionDateTime": "D",  # (0018,9074)
+    "FrameOriginTimestamp": "D",  # (0034,0007)
+    "FrameReferenceDateTime": "D",  # (0018,9151)
+    "FunctionalSyncPulse": "D",  # (0018,9623)
+    "GraphicAnnotationSequence": "D",  # (0070,0001)
+    "HangingProtocolCreationDateTime": "D",  # (0072,000A)
+    "ImpedanceMeasurementDateTime": "D",  # (003A,0314)
+    "InformationIssueDateTime": "D",  # (0068,6270)
+    "InterlockDateTime": "D",  # (300A,0741)
+    "InterlockDescription": "D",  # (300A,0742)
+    "InterlockOriginDescription": "D",  # (300A,0783)
+    "ModifyingSystem": "D",  # (0400,0563)
+    "OverrideDateTime": "D",  # (300A,0760)
+    "PersonIdentificationCodeSequence": "D",  # (0040,1101)
+    "PersonName": "D",  # (0040,A123)
+    "RTPlanLabel": "D",  # (300A,0002)
+    "RTPrescriptionLabel": "D",  # (3010,0054)
+    "RTToleranceSetLabel": "D",  # (300A,062A)
+    "RadiationDoseIdentificationLabel": "D",  # (300A,0619)
+    "RadiationDoseInVivoMeasurementLabel": "D",  # (300A,0623)
+    "RadiationGenerationModeLabel": "D",  # (300A,067C)
+    "ReasonForTheAttributeModification": "D",  # (0400,0565)
+    "RecordedRTControlPointDateTime": "D",  # (300A,073A)
+    "ReferencedDateTime": "D",  # (0040,A13A)
+    "SafePositionExitDate": "D",  # (3008,0162)
+    "SafePositionExitTime": "D",  # (3008,0164)
+    "SafePositionReturnDate": "D",  # (3008,0166)
+    "SafePositionReturnTime": "D",  # (3008,0168)
+    "SelectorAEValue": "D",  # (0072,005E)
+    "SelectorASValue": "D",  # (0072,005F)
+    "SelectorDAValue": "D",  # (0072,0061)
+    "SelectorDTValue": "D",  # (0072,0063)
+    "SelectorLOValue": "D",  # (0072,0066)
+    "SelectorLTValue": "D",  # (0072,0068)
+    "SelectorOBValue": "D",  # (0072,0065)
+    "SelectorPNValue": "D",  # (0072,006A)
+    "SelectorSHValue": "D",  # (0072,006C)
+    "SelectorSTValue": "D",  # (0072,006E)
+    "SelectorTMValue": "D",  # (0072,006B)
+    "SelectorUNValue": "D",  # (0072,006D)
+    "SelectorURValue": "D",  # (0072,0071)
+    "SelectorUTValue": "D",  # (0072,0070)
+    "SourceEndDateTime": "D",  # (0018,936A)
+    "SourceIdentifier": "D",  # (0034,0005)
+    "SourceStartDateTime": "D",  # (0018,9369)
+    "SourceStrengthReferenceDate": "D",  # (300A,022C)
+    "SourceStrengthReferenceTime": "D",  # (300A,022E)
+    "SpecimenIdentifier": "D",  # (0040,0551)
+    "StructureSetLabel": "D",  # (3006,0002)
+    "Time": "D",  # (0040,A122)
+    "TreatmentControlPointDate": "D",  # (3008,0024)
+    "TreatmentControlPointTime": "D",  # (3008,0025)
+    "TreatmentPositionGroupLabel": "D",  # (300A,0608)
+    "TreatmentToleranceViolationDateTime": "D",  # (300A,0736)
+    "TreatmentToleranceViolationDescription": "D",  # (300A,0734)
+    "UserContentLabel": "D",  # (3010,0033)
+    "UserContentLongLabel": "D",  # (3010,0034)
+    "VerificationDateTime": "D",  # (0040,A030)
+    "VerifyingObserverName": "D",  # (0040,A075)
+    "VerifyingObserverSequence": "D",  # (0040,A073)
+    "VerifyingOrganization": "D",  # (0040,A027)
+    "XRayDetectorID": "D",  # (0018,9371)
+    "XRaySourceID": "D",  # (0018,9367)
+    # Z: replace with an empty value (or a dummy)
+    "AccessionNumber": "Z",  # (0008,0050)
+    "CalibrationDateTime": "Z",  # (0018,1203)
+    "ClinicalTrialCoordinatingCenterName": "Z",  # (0012,0060)
+    "ClinicalTrialProtocolName": "Z",  # (0012,0021)
+    "ClinicalTrialSiteID": "Z",  # (0012,0030)
+    "ClinicalTrialSiteName": "Z",  # (0012,0031)
+    "ClinicalTrialTimePointID": "Z",  # (0012,0050)
+    "ConceptualVolumeCombinationDescription": "Z",  # (3010,000F)
+    "ConceptualVolumeDescription": "Z",  # (3010,0017)
+    "ConsultingPhysicianName": "Z",  # (0008,009C)
+    "DeviceAlternateIdentifier": "Z",  # (3010,001B)
+    "FillerOrderNumberImagingServiceRequest": "Z",  # (0040,2017)
+    "FractionationNotes": "Z",  # (3010,007F)
+    "IssuerOfTheContainerIdentifierSequence": "Z",  # (0040,0513)
+    "IssuerOfTheSpecimenIdentifierSequence": "Z",  # (0040,0562)
+    "ManufacturerDeviceIdentifier": "Z",  # (3010,0043)
+    "ParticipationDateTime": "Z",  # (0040,A082)
+    "PatientBirthDate": "Z",  # (0010,0030)
+    "PatientName": "Z",  # (0010,0010)
+    "PatientSex": "Z",  # (0010,0040)
+    "PlacerOrderNumberImagingServiceRequest": "Z",  # (0040,2016)
+    "PrescriptionNotes": "Z",  # (3010,007B)
+    "PrescriptionNotesSequence": "Z",  # (3010,0081)
+    "ROIInterpreter": "Z",  # (3006,00A6)
+    "ROIName": "Z",  # (3006,0026)
+    "RTAccessoryDeviceSlotID": "Z",  # (300A,0615)
+    "RTAccessoryHolderSlotID": "Z",  # (300A,0611)
+    "RTPhysicianIntentNarrative": "Z",  # (3010,005A)
+    "RadiationGenerationModeDescription": "Z",  # (300A,067D)
+    "ReasonForSuperseding": "Z",  # (3010,005C)
+    "ReferringPhysicianName": "Z",  # (0008,0090)
+    "ReviewDate": "Z",  # (300E,0004)
+    "ReviewTime": "Z",  # (300E,0005)
+    "SourceOfPreviousValues": "Z",  # (0400,0564)
+    "SpecimenPreparationSequence": "Z",  # (0040,0610)
+    "StructureSetDate": "Z",  # (3006,0008)
+    "StructureSetTime": "Z",  # (3006,0009)
+    "StudyDate": "Z",  # (0008,0020)
+    "StudyID": "Z",  # (0020,0010)
+    "StudyTime": "Z",  # (0008,0030)
+    "TreatmentTechniqueNotes": "Z",  # (3010,007A)
+    "VerifyingObserverIdentificationCodeSequence": "Z",  # (0040,A088)
     # X: remove
-    "AcquisitionComments": "X",
-    "AcquisitionContextSequence": "X",
-    "AcquisitionProtocolDescription": "X",
-    "ActualHumanPerformersSequence": "X",
-    "AdditionalPatientHistory": "X",
-    "AdmissionID": "X",
-    "AdmittingDate": "X",
-    "AdmittingDiagnosesCodeSequence": "X",
-    "AdmittingDiagnosesDescription": "X",
-    "AdmittingTime": "X",
-    "Allergies": "X",
-    "AuthorObserverSequence": "X",
-    "BranchOfService": "X",
-    "CassetteID": "X",
-    "CommentsOnThePerformedProcedureStep": "X",
-    "ConfidentialityConstraintOnPatientDataDescription": "X",
-    "ContentCreatorIdentificationCodeSequence": "X",
-    "ContentSequence": "X",
-    "ContributionDescription": "X",
-    "CountryOfResidence": "X",
-    "CurrentPatientLocation": "X",
-    "CurveDate": "X",
-    "CurveTime": "X",
-    "CustodialOrganizationSequence": "X",
-    "DataSetTrailingPadding": "X",
-    "DerivationDescription": "X",
-    "DigitalSignatureUID": "X",
-    "DigitalSignaturesSequence": "X",
-    "DischargeDiagnosisDescription": "X",
-    "DistributionAddress": "X",
-    "DistributionName": "X",
-    "EthnicGroup": "X",
-    "FrameComments": "X",
-    "GantryID": "X",
-    "GeneratorID": "X",
-    "HumanPerformerName": "X",
-    "HumanPerformerOrganization": "X",
-    "IconImageSequence": "X",
-    "IdentifyingComments": "X",
-    "ImageComments": "X",
-    "ImagePresentationComments": "X",
-    "ImagingServiceRequestComments": "X",
-    "Impressions": "X",
-    "InstitutionAddress": "X",
-    "InstitutionalDepartmentName": "X",
-    "InsurancePlanIdentification": "X",
-    "IntendedRecipientsOfResultsIdentificationSequence": "X",
-    "InterpretationApproverSequence": "X",
-    "InterpretationAuthor": "X",
-    "InterpretationDiagnosisDescription": "X",
-    "InterpretationIDIssuer": "X",
-    "InterpretationRecorder": "X",
-    "InterpretationText": "X",
-    "InterpretationTranscriber": "X",
-    "IssuerOfAdmissionID": "X",
-    "IssuerOfPatientID": "X",
-    "IssuerOfServiceEpisodeID": "X",
-    "LastMenstrualDate": "X",
-    "MAC": "X",
-    "MedicalAlerts": "X",
-    "MedicalRecordLocator": "X",
-    "MilitaryRank": "X",
-    "ModifiedAttributesSequence": "X",
-    "ModifiedImageDescription": "X",
-    "ModifyingDeviceID": "X",
-    "ModifyingDeviceManufacturer": "X",
-    "NameOfPhysiciansReadingStudy": "X",
-    "NamesOfIntendedRecipientsOfResults": "X",
-    "Occupation": "X",
-    "OriginalAttributesSequence": "X",
-    "OrderCallbackPhoneNumber": "X",
-    "OrderEnteredBy": "X",
-    "OrderEntererLocation": "X",
-    "OtherPatientIDs": "X",
-    "OtherPatientIDsSequence": "X",
-    "OtherPatientNames": "X",
-    "OverlayDate": "X",
-    "OverlayTime": "X",
-    "ParticipantSequence": "X",
-    "PatientAddress": "X",
-    "PatientComments": "X",
-    "PatientState": "X",
-    "PatientTransportArrangements": "X",
-    "PatientAge": "X",
-    "PatientBirthName": "X",
-    "PatientBirthTime": "X",
-    "PatientInstitutionResidence": "X",
-    "PatientInsurancePlanCodeSequence": "X",
-    "PatientMotherBirthName": "X",
-    "PatientPrimaryLanguageCodeSequence": "X",
-    "PatientPrimaryLanguageModifierCodeSequence": "X",
-    "PatientReligiousPreference": "X",
-    "PatientSize": "X",
-    "PatientTelephoneNumbers": "X",
-    "PatientWeight": "X",
-    "PerformedLocation": "X",
-    "PerformedProcedureStepDescription": "X",
-    "PerformedProcedureStepEndDate": "X",
-    "PerformedProcedureStepEndTime": "X",
-    "PerformedProcedureStepID": "X",
-    "PerformedProcedureStepStartDate": "X",
-    "PerformedProcedureStepStartTime": "X",
-    "PerformedStationAETitle": "X",
-    "PerformedStationGeographicLocationCodeSequence": "X",
-    "PerformedStationName": "X",
-    "PerformedStationNameCodeSequence": "X",
-    "PerformingPhysicianIdentificationSequence": "X",
-    "PerformingPhysicianName": "X",
-    "PersonAddress": "X",
-    "PersonTelephoneNumbers": "X",
-    "PhysicianApprovingInterpretation": "X",
-    "PhysiciansReadingStudyIdentificationSequence": "X",
-    "PhysiciansOfRecord": "X",
-    "PhysiciansOfRecordIdentificationSequence": "X",
-    "PlateID": "X",
-    "PreMedication": "X",
-    "PregnancyStatus": "X",
-    "ReasonForTheImagingServiceRequest": "X",
-    "ReasonForStudy": "X",
-    "ReferencedDigitalSignatureSequence": "X",
-    "ReferencedPatientAliasSequence": "X",
-    "ReferencedPatientSequence": "X",
-    "ReferencedSOPInstanceMACSequence": "X",
-    "ReferringPhysicianAddress": "X",
-    "ReferringPhysicianIdentificationSequence": "X",
-    "ReferringPhysicianTelephoneNumbers": "X",
-    "RegionOfResidence": "X",
-    "RequestAttributesSequence": "X",
-    "RequestedContrastAgent": "X",
-    "RequestedProcedureComments": "X",
-    "RequestedProcedureID": "X",
-    "RequestedProcedureLocation": "X",
-    "RequestingPhysician": "X",
-    "RequestingService": "X",
-    "ResponsibleOrganization": "X",
-    "ResponsiblePerson": "X",
-    "ResultsComments": "X",
-    "ResultsDistributionListSequence": "X",
-    "ResultsIDIssuer": "X",
-    "ScheduledHumanPerformersSequence": "X",
-    "ScheduledPatientInstitutionResidence": "X",
-    "ScheduledPerformingPhysicianIdentificationSequence": "X",
-    "ScheduledPerformingPhysicianName": "X",
-    "ScheduledProcedureStepEndDate": "X",
-    "ScheduledProcedureStepEndTime": "X",
-    "ScheduledProcedureStepDescription": "X",
-    "ScheduledProcedureStepLocation": "X",
-    "ScheduledProcedureStepStartDate": "X",
-    "ScheduledProcedureStepStartTime": "X",
-    "ScheduledStationAETitle": "X",
-    "ScheduledStationGeographicLocationCodeSequence": "X",
-    "ScheduledStationName": "X",
-    "ScheduledStationNameCodeSequence": "X",
-    "ScheduledStudyLocation": "X",
-    "ScheduledStudyLocationAETitle": "X",
-    "SeriesDescription": "X",
-    "ServiceEpisodeDescription": "X",
-    "ServiceEpisodeID": "X",
-    "SmokingStatus": "X",
-    "SpecialNeeds": "X",
-    "StudyComments": "X",
-    "StudyDescription": "X",
-    "StudyIDIssuer": "X",
-    "TextComments": "X",
-    "TextString": "X",
-    "TimezoneOffsetFromUTC": "X",
-    "TopicAuthor": "X",
-    "TopicKeywords": "X",
-    "TopicSubject": "X",
-    "TopicTitle": "X",
-    "VerifyingOrganization": "X",
-    "VisitComments": "X",
-    # later editions: further identifying dates, people and places
-    "ConsultingPhysicianName": "X",
-    "ConsultingPhysicianIdentificationSequence": "X",
-    "DateOfLastCalibration": "X",
-    "TimeOfLastCalibration": "X",
-    "DateOfLastDetectorCalibration": "X",
-    "TimeOfLastDetectorCalibration": "X",
-    "InstanceCreationDate": "X",
-    "InstanceCreationTime": "X",
-    "InstitutionalDepartmentTypeCodeSequence": "X",
-    "IssuerOfPatientIDQualifiersSequence": "X",
-    "PatientBirthDateInAlternativeCalendar": "X",
-    "PatientDeathDateInAlternativeCalendar": "X",
-    "PatientAlternativeCalendar": "X",
-    "ScheduledProcedureStepID": "X",
-    "PerformedProcedureStepStartDateTime": "X",
-    "ClinicalTrialSponsorName": "X",
-    "ClinicalTrialSubjectID": "X",
-    "SourceSerialNumber": "X",
-    "UniqueDeviceIdentifier": "X",
-    # U: replace the UID, consistently within and across instances
-    "ConcatenationUID": "U",
-    "ContextGroupExtensionCreatorUID": "U",
-    "CreatorVersionUID": "U",
-    "DeviceUID": "U",
-    "DimensionOrganizationUID": "U",
-    "DoseReferenceUID": "U",
-    "FailedSOPInstanceUIDList": "U",
-    "FiducialUID": "U",
-    "FrameOfReferenceUID": "U",
-    "InstanceCreatorUID": "U",
-    "IrradiationEventUID": "U",
-    "LargePaletteColorLookupTableUID": "U",
-    "MediaStorageSOPInstanceUID": "U",
-    "PaletteColorLookupTableUID": "U",
-    "ReferencedFrameOfReferenceUID": "U",
-    "ReferencedGeneralPurposeScheduledProcedureStepTransactionUID": "U",
-    "ReferencedSOPInstanceUID": "U",
-    "ReferencedSOPInstanceUIDInFile": "U",
-    "RelatedFrameOfReferenceUID": "U",
-    "SeriesInstanceUID": "U",
-    "SOPInstanceUID": "U",
-    "StorageMediaFileSetUID": "U",
-    "StudyInstanceUID": "U",
-    "SynchronizationFrameOfReferenceUID": "U",
-    "TemplateExtensionCreatorUID": "U",
-    "TemplateExtensionOrganizationUID": "U",
-    "TransactionUID": "U",
-    "UID": "U",
-    "AcquisitionUID": "U",
-    # Z/D
-    "ContentDate": "Z/D",
-    "ContentTime": "Z/D",
-    "ContrastBolusAgent": "Z/D",
-    # X/Z
-    "AcquisitionDate": "X/Z",
-    "AcquisitionTime": "X/Z",
-    "PatientSexNeutered": "X/Z",
-    "ReferencedStudySequence": "X/Z",
-    "RequestedProcedureDescription": "X/Z",
-    "ReviewerName": "X/Z",
-    # X/D
-    "AcquisitionDateTime": "X/D",
-    "AcquisitionDeviceProcessingDescription": "X/D",
-    "DetectorID": "X/D",
-    "OperatorIdentificationSequence": "X/D",
-    "ProtocolName": "X/D",
-    "SeriesDate": "X/D",
-    "SeriesTime": "X/D",
-    # X/Z/D
-    "DeviceSerialNumber": "X/Z/D",
-    "InstitutionCodeSequence": "X/Z/D",
-    "InstitutionName": "X/Z/D",
-    "OperatorsName": "X/Z/D",
-    "ReferencedPerformedProcedureStepSequence": "X/Z/D",
-    "StationName": "X/Z/D",
-    # X/Z/U*: keep the sequence, replace the UIDs inside it
-    "ReferencedImageSequence": "X/Z/U*",
-    "SourceImageSequence": "X/Z/U*",
+    "AcquisitionComments": "X",  # (0018,4000)
+    "AcquisitionProtocolDescription": "X",  # (0018,9424)
+    "ActualHumanPerformersSequence": "X",  # (0040,4035)
+    "AdditionalPatientHistory": "X",  # (0010,21B0)
+    "AddressTrial": "X",  # (0040,A353)
+    "AdmissionID": "X",  # (0038,0010)
+    "AdmittingDate": "X",  # (0038,0020)
+    "AdmittingDiagnosesCodeSequence": "X",  # (0008,1084)
+    "AdmittingDiagnosesDescription": "X",  # (0008,1080)
+    "AdmittingTime": "X",  # (0038,0021)
+    "AffectedSOPInstanceUID": "X",  # (0000,1000)
+    "Allergies": "X",  # (0010,2110)
+    "AnnotationGroupDescription": "X",  # (006A,0006)
+    "ApprovalStatusDateTime": "X",  # (0044,0004)
+    "Arbitrary": "X",  # (4000,0010)
+    "AssertionExpirationDateTime": "X",  # (0044,0105)
+    "AuthorObserverSequence": "X",  # (0040,A078)
+    "BeamDescription": "X",  # (300A,00C3)
+    "BolusDescription": "X",  # (300A,00DD)
+    "BranchOfService": "X",  # (0010,1081)
+    "CalibrationDate": "X",  # (0014,407E)
+    "CalibrationTime": "X",  # (0014,407C)
+    "CameraOwnerName": "X",  # (0016,004D)
+    "CassetteID": "X",  # (0018,1007)
+    "CertifiedTimestamp": "X",  # (0400,0310)
+    "ClinicalTrialProtocolEthicsCommitteeApprovalNumber": "X",  # (0012,0082)
+    "ClinicalTrialSeriesDescription": "X",  # (0012,0072)
+    "ClinicalTrialSeriesID": "X",  # (0012,0071)
+    "ClinicalTrialTimePointDescription": "X",  # (0012,0051)
+    "CommentsOnRadiationDose": "X",  # (0040,0310)
+    "CommentsOnThePerformedProcedureStep": "X",  # (0040,0280)
+    "CompensatorDescription": "X",  # (300A,02EB)
+    "ConfidentialityConstraintOnPatientDataDescription": "X",  # (0040,3001)
+    "ConsultingPhysicianIdentificationSequence": "X",  # (0008,009D)
+    "ContainerComponentID": "X",  # (0050,001B)
+    "ContainerDescription": "X",  # (0040,051A)
+    "ContentCreatorIdentificationCodeSequence": "X",  # (0070,0086)
+    "ContrastBolusStartTime": "X",  # (0018,1042)
+    "ContrastBolusStopTime": "X",  # (0018,1043)
+    "ContributionDateTime": "X",  # (0018,A002)
+    "ContributionDescription": "X",  # (0018,A003)
+    "CountryOfResidence": "X",  # (0010,2150)
+    "CreationDate": "X",  # (2100,0040)
+    "CreationTime": "X",  # (2100,0050)
+    "CurrentObserverTrial": "X",  # (0040,A307)
+    "CurrentPatientLocation": "X",  # (0038,0300)
+    "CurveDate": "X",  # (0008,0025)
+    "CurveTime": "X",  # (0008,0035)
+    "CustodialOrganizationSequence": "X",  # (0040,A07C)
+    "DataSetTrailingPadding": "X",  # (FFFC,FFFC)
+    "DateOfDocumentOrVerbalTransactionTrial": "X",  # (0040,A110)
+    "DateOfInstallation": "X",  # (0018,1205)
+    "DateOfLastCalibration": "X",  # (0018,1200)
+    "DateOfManufacture": "X",  # (0018,1204)
+    "DateOfSecondaryCapture": "X",  # (0018,1012)
+    "DateTimeOfLastCalibration": "X",  # (0018,1202)
+    "DecompositionDescription": "X",  # (0018,937F)
+    "DerivationDescription": "X",  # (0008,2111)
+    "DeviceDescription": "X",  # (0050,0020)
+    "DeviceSettingDescription": "X",  # (0016,004B)
+    "DigitalSignaturesSequence": "X",  # (FFFA,FFFA)
+    "DischargeDate": "X",  # (0038,0030)
+    "DischargeDiagnosisDescription": "X",  # (0038,0040)
+    "DischargeTime": "X",  # (0038,0032)
+    "DisplacementReferenceLabel": "X",  # (300A,079A)
+    "DistributionAddress": "X",  # (4008,011A)
+    "DistributionName": "X",  # (4008,0119)
+    "DoseReferenceDescription": "X",  # (300A,0016)
+    "EntityDescription": "X",  # (3010,0037)
+    "EntityName": "X",  # (3010,0036)
+    "EquipmentFrameOfReferenceDescription": "X",  # (300A,0676)
+    "EthicsCommitteeApprovalEffectivenessEndDate": "X",  # (0012,0087)
+    "EthicsCommitteeApprovalEffectivenessStartDate": "X",  # (0012,0086)
+    "EthnicGroup": "X",  # (0010,2160)
+    "ExpectedCompletionDateTime": "X",  # (0040,4011)
+    "FilterLookupTableDescription": "X",  # (003A,032B)
+    "FindingsGroupRecordingDateTrial": "X",  # (0040,A023)
+    "FindingsGroupRecordingTimeTrial": "X",  # (0040,A024)
+    "FixationDeviceDescription": "X",  # (300A,0196)
+    "FractionGroupDescription": "X",  # (300A,0072)
+    "FrameComments": "X",  # (0020,9158)
+    "GPSAltitude": "X",  # (0016,0076)
+    "GPSAltitudeRef": "X",  # (0016,0075)
+    "GPSAreaInformation": "X",  # (0016,008C)
+    "GPSDOP": "X",  # (0016,007B)
+    "GPSDateStamp": "X",  # (0016,008D)
+    "GPSDestBearing": "X",  # (0016,0088)
+    "GPSDestBearingRef": "X",  # (0016,0087)
+    "GPSDestDistance": "X",  # (0016,008A)
+    "GPSDestDistanceRef": "X",  # (0016,0089)
+    "GPSDestLatitude": "X",  # (0016,0084)
+    "GPSDestLatitudeRef": "X",  # (0016,0083)
+    "GPSDestLongitude": "X",  # (0016,0086)
+    "GPSDestLongitudeRef": "X",  # (0016,0085)
+    "GPSDifferential": "X",  # (0016,008E)
+    "GPSImgDirection": "X",  # (0016,0081)
+    "GPSImgDirectionRef": "X",  # (0016,0080)
+    "GPSLatitude": "X",  # (0016,0072)
+    "GPSLatitudeRef": "X",  # (0016,0071)
+    "GPSLongitude": "X",  # (0016,0074)
+    "GPSLongitudeRef": "X",  # (0016,0073)
+    "GPSMapDatum": "X",  # (0016,0082)
+    "GPSMeasureMode": "X",  # (0016,007A)
+    "GPSProcessingMethod": "X",  # (0016,008B)
+    "GPSSatellites": "X",  # (0016,0078)
+    "GPSSpeed": "X",  # (0016,007D)
+    "GPSSpeedRef": "X",  # (0016,007C)
+    "GPSStatus": "X",  # (0016,0079)
+    "GPSTimeStamp": "X",  # (0016,0077)
+    "GPSTrack": "X",  # (0016,007F)
+    "GPSTrackRef": "X",  # (0016,007E)
+    "GPSVersionID": "X",  # (0016,0070)
+    "GantryID": "X",  # (0018,1008)
+    "GeneratorID": "X",  # (0018,1005)
+    "HL7DocumentEffectiveTime": "X",  # (0040,E004)
+    "HumanPerformerName": "X",  # (0040,4037)
+    "HumanPerformerOrganization": "X",  # (0040,4036)
+    "IconImageSequence": "X",  # (0088,0200)
+    "IdentifyingComments": "X",  # (0008,4000)
+    "ImageComments": "X",  # (0020,4000)
+    "ImagePresentationComments": "X",  # (0028,4000)
+    "ImagingServiceRequestComments": "X",  # (0040,2400)
+    "Impressions": "X",  # (4008,0300)
+    "InstanceCoercionDateTime": "X",  # (0008,0015)
+    "InstanceOriginStatus": "X",  # (0400,0600)
+    "InstitutionAddress": "X",  # (0008,0081)
+    "InstitutionalDepartmentName": "X",  # (0008,1040)
+    "InstitutionalDepartmentTypeCodeSequence": "X",  # (0008,1041)
+    "InsurancePlanIdentification": "X",  # (0010,1050)
+    "IntendedFractionStartTime": "X",  # (3010,0085)
+    "IntendedRecipientsOfResultsIdentificationSequence": "X",  # (0040,1011)
+    "InterpretationApprovalDate": "X",  # (4008,0112)
+    "InterpretationApprovalTime": "X",  # (4008,0113)
+    "InterpretationApproverSequence": "X",  # (4008,0111)
+    "InterpretationAuthor": "X",  # (4008,010C)
+    "InterpretationDiagnosisDescription": "X",  # (4008,0115)
+    "InterpretationID": "X",  # (4008,0200)
+    "InterpretationIDIssuer": "X",  # (4008,0202)
+    "InterpretationRecordedDate": "X",  # (4008,0100)
+    "InterpretationRecordedTime": "X",  # (4008,0101)
+    "InterpretationRecorder": "X",  # (4008,0102)
+    "InterpretationText": "X",  # (4008,010B)
+    "InterpretationTranscriber": "X",  # (4008,010A)
+    "InterpretationTranscriptionDate": "X",  # (4008,0108)
+    "InterpretationTranscriptionTime": "X",  # (4008,0109)
+    "InterventionDrugStartTime": "X",  # (0018,0035)
+    "InterventionDrugStopTime": "X",  # (0018,0027)
+    "IssueDateOfImagingServiceRequest": "X",  # (0040,2004)
+    "IssueTimeOfImagingServiceRequest": "X",  # (0040,2005)
+    "IssuerOfAdmissionID": "X",  # (0038,0011)
+    "IssuerOfAdmissionIDSequence": "X",  # (0038,0014)
+    "IssuerOfClinicalTrialProtocolID": "X",  # (0012,0022)
+    "IssuerOfClinicalTrialSeriesID": "X",  # (0012,0073)
+    "IssuerOfClinicalTrialSiteID": "X",  # (0012,0032)
+    "IssuerOfClinicalTrialSubjectID": "X",  # (0012,0041)
+    "IssuerOfClinicalTrialSubjectReadingID": "X",  # (0012,0043)
+    "IssuerOfClinicalTrialTimePointID": "X",  # (0012,0055)
+    "IssuerOfPatientID": "X",  # (0010,0021)
+    "IssuerOfServiceEpisodeID": "X",  # (0038,0061)
+    "IssuerOfServiceEpisodeIDSequence": "X",  # (0038,0064)
+    "LastMenstrualDate": "X",  # (0010,21D0)
+    "LensMake": "X",  # (0016,004F)
+    "LensModel": "X",  # (0016,0050)
+    "LensSerialNumber": "X",  # (0016,0051)
+    "LensSpecification": "X",  # (0016,004E)
+    "LongDeviceDescription": "X",  # (0050,0021)
+    "MAC": "X",  # (0400,0404)
+    "MakerNote": "X",  # (0016,002B)
+    "MedicalAlerts": "X",  # (0010,2000)
+    "MedicalRecordLocator": "X",  # (0010,1090)
+    "MilitaryRank": "X",  # (0010,1080)
+    "ModifiedAttributesSequence": "X",  # (0400,0550)
+    "ModifiedImageDate": "X",  # (0020,3403)
+    "ModifiedImageDescription": "X",  # (0020,3406)
+    "ModifiedImageTime": "X",  # (0020,3405)
+    "ModifyingDeviceID": "X",  # (0020,3401)
+    "MultienergyAcquisitionDescription": "X",  # (0018,937B)
+    "NameOfPhysiciansReadingStudy": "X",  # (0008,1060)
+    "NamesOfIntendedRecipientsOfResults": "X",  # (0040,1010)
+    "NetworkID": "X",  # (0008,1000)
+    "NonconformingDataElementValue": "X",  # (0400,0552)
+    "NonconformingModifiedAttributesSequence": "X",  # (0400,0551)
+    "ObservationDateTrial": "X",  # (0040,A192)
+    "ObservationStartDateTime": "X",  # (0040,A033)
+    "ObservationTimeTrial": "X",  # (0040,A193)
+    "Occupation": "X",  # (0010,2180)
+    "OrderCallbackPhoneNumber": "X",  # (0040,2010)
+    "OrderCallbackTelecomInformation": "X",  # (0040,2011)
+    "OrderEnteredBy": "X",  # (0040,2008)
+    "OrderEntererLocation": "X",  # (0040,2009)
+    "OriginalAttributesSequence": "X",  # (0400,0561)
+    "Originator": "X",  # (2100,0070)
+    "OtherClinicalTrialProtocolIDsSequence": "X",  # (0012,0023)
+    "OtherPatientIDs": "X",  # (0010,1000)
+    "OtherPatientIDsSequence": "X",  # (0010,1002)
+    "OtherPatientNames": "X",  # (0010,1001)
+    "OverlayDate": "X",  # (0008,0024)
+    "OverlayTime": "X",  # (0008,0034)
+    "ParticipantSequence": "X",  # (0040,A07A)
+    "PatientAddress": "X",  # (0010,1040)
+    "PatientAge": "X",  # (0010,1010)
+    "PatientBirthName": "X",  # (0010,1005)
+    "PatientBirthTime": "X",  # (0010,0032)
+    "PatientComments": "X",  # (0010,4000)
+    "PatientInstitutionResidence": "X",  # (0038,0400)
+    "PatientInsurancePlanCodeSequence": "X",  # (0010,0050)
+    "PatientMotherBirthName": "X",  # (0010,1060)
+    "PatientPrimaryLanguageCodeSequence": "X",  # (0010,0101)
+    "PatientPrimaryLanguageModifierCodeSequence": "X",  # (0010,0102)
+    "PatientReligiousPreference": "X",  # (0010,21F0)
+    "PatientSetupPhotoDescription": "X",  # (300A,0794)
+    "PatientSize": "X",  # (0010,1020)
+    "PatientState": "X",  # (0038,0500)
+    "PatientTelecomInformation": "X",  # (0010,2155)
+    "PatientTelephoneNumbers": "X",  # (0010,2154)
+    "PatientTransportArrangements": "X",  # (0040,1004)
+    "PatientTreatmentPreparationMethodDescription": "X",  # (300A,0792)
+    "PatientTreatmentPreparationProcedureParameterDescription": "X",  # (300A,078E)
+    "PatientWeight": "X",  # (0010,1030)
+    "PerformedLocation": "X",  # (0040,0243)
+    "PerformedProcedureStepDescription": "X",  # (0040,0254)
+    "PerformedProcedureStepEndDate": "X",  # (0040,0250)
+    "PerformedProcedureStepEndDateTime": "X",  # (0040,4051)
+    "PerformedProcedureStepEndTime": "X",  # (0040,0251)
+    "PerformedProcedureStepID": "X",  # (0040,0253)
+    "PerformedProcedureStepStartDate": "X",  # (0040,0244)
+    "PerformedProcedureStepStartDateTime": "X",  # (0040,4050)
+    "PerformedProcedureStepStartTime": "X",  # (0040,0245)
+    "PerformedStationAETitle": "X",  # (0040,0241)
+    "PerformedStationGeographicLocationCodeSequence": "X",  # (0040,4030)
+    "PerformedStationName": "X",  # (0040,0242)
+    "PerformedStationNameCodeSequence": "X",  # (0040,4028)
+    "PerformingPhysicianIdentificationSequence": "X",  # (0008,1052)
+    "PerformingPhysicianName": "X",  # (0008,1050)
+    "PersonAddress": "X",  # (0040,1102)
+    "PersonTelecomInformation": "X",  # (0040,1104)
+    "PersonTelephoneNumbers": "X",  # (0040,1103)
+    "PhysicianApprovingInterpretation": "X",  # (4008,0114)
+    "PhysiciansOfRecord": "X",  # (0008,1048)
+    "PhysiciansOfRecordIdentificationSequence": "X",  # (0008,1049)
+    "PhysiciansReadingStudyIdentificationSequence": "X",  # (0008,1062)
+    "PlateID": "X",  # (0018,1004)
+    "PositionAcquisitionTemplateDescription": "X",  # (3002,0123)
+    "PositionAcquisitionTemplateName": "X",  # (3002,0121)
+    "PreMedication": "X",  # (0040,0012)
+    "PregnancyStatus": "X",  # (0010,21C0)
+    "PrescriptionDescription": "X",  # (300A,000E)
+    "PresentationCreationDate": "X",  # (0070,0082)
+    "PresentationCreationTime": "X",  # (0070,0083)
+    "PriorTreatmentDoseDescription": "X",  # (3010,0061)
+    "ProcedureStepCancellationDateTime": "X",  # (0040,4052)
+    "ProductExpirationDateTime": "X",  # (0044,000B)
+    "PyramidDescription": "X",  # (0008,1088)
+    "PyramidLabel": "X",  # (0020,0027)
+    "ROICreatorSequence": "X",  # (3006,004D)
+    "ROIDateTime": "X",  # (3006,002D)
+    "ROIDescription": "X",  # (3006,0028)
+    "ROIGenerationDescription": "X",  # (3006,0038)
+    "ROIInterpreterSequence": "X",  # (3006,004E)
+    "ROIObservationDateTime": "X",  # (3006,002E)
+    "ROIObservationDescription": "X",  # (3006,0088)
+    "ROIObservationLabel": "X",  # (3006,0085)
+    "RTPlanDescription": "X",  # (300A,0004)
+    "RTPlanName": "X",  # (300A,0003)
+    "RadiopharmaceuticalStartDateTime": "X",  # (0018,1078)
+    "RadiopharmaceuticalStartTime": "X",  # (0018,1072)
+    "RadiopharmaceuticalStopDateTime": "X",  # (0018,1079)
+    "RadiopharmaceuticalStopTime": "X",  # (0018,1073)
+    "ReasonForOmissionDescription": "X",  # (300C,0113)
+    "ReasonForRequestedProcedureCodeSequence": "X",  # (0040,100A)
+    "ReasonForStudy": "X",  # (0032,1030)
+    "ReasonForTheImagingServiceRequest": "X",  # (0040,2001)
+    "ReasonForTheRequestedProcedure": "X",  # (0040,1002)
+    "ReasonForVisit": "X",  # (0032,1066)
+    "ReasonForVisitCodeSequence": "X",  # (0032,1067)
+    "ReceivingAE": "X",  # (0074,1234)
+    "ReferencedDigitalSignatureSequence": "X",  # (0400,0402)
+    "ReferencedPatientAliasSequence": "X",  # (0038,0004)
+    "ReferencedPatientPhotoSequence": "X",  # (0010,1100)
+    "ReferencedPatientSequence": "X",  # (0008,1120)
+    "ReferencedSOPInstanceMACSequence": "X",  # (0400,0403)
+    "ReferringPhysicianAddress": "X",  # (0008,0092)
+    "ReferringPhysicianIdentificationSequence": "X",  # (0008,0096)
+    "ReferringPhysicianTelephoneNumbers": "X",  # (0008,0094)
+    "RegionOfResidence": "X",  # (0010,2152)
+    "RequestAttributesSequence": "X",  # (0040,0275)
+    "RequestedContrastAgent": "X",  # (0032,1070)
+    "RequestedProcedureComments": "X",  # (0040,1400)
+    "RequestedProcedureID": "X",  # (0040,1001)
+    "RequestedProcedureLocation": "X",  # (0040,1005)
+    "RequestedSeriesDescription": "X",  # (0018,9937)
+    "RequestingAE": "X",  # (0074,1236)
+    "RequestingPhysician": "X",  # (0032,1032)
+    "RequestingService": "X",  # (0032,1033)
+    "RespiratoryMotionCompensationTechniqueDescription": "X",  # (0018,9185)
+    "ResponsibleOrganization": "X",  # (0010,2299)
+    "ResponsiblePerson": "X",  # (0010,2297)
+    "ResultsComments": "X",  # (4008,4000)
+    "ResultsDistributionListSequence": "X",  # (4008,0118)
+    "ResultsID": "X",  # (4008,0040)
+    "ResultsIDIssuer": "X",  # (4008,0042)
+    "RetrieveAETitle": "X",  # (0008,0054)
+    "SOPAuthorizationDateTime": "X",  # (0100,0420)
+    "ScheduledAdmissionDate": "X",  # (0038,001A)
+    "ScheduledAdmissionTime": "X",  # (0038,001B)
+    "ScheduledDischargeDate": "X",  # (0038,001C)
+    "ScheduledDischargeTime": "X",  # (0038,001D)
+    "ScheduledHumanPerformersSequence": "X",  # (0040,4034)
+    "ScheduledPatientInstitutionResidence": "X",  # (0038,001E)
+    "ScheduledPerformingPhysicianIdentificationSequence": "X",  # (0040,000B)
+    "ScheduledPerformingPhysicianName": "X",  # (0040,0006)
+    "ScheduledProcedureStepDescription": "X",  # (0040,0007)
+    "ScheduledProcedureStepEndDate": "X",  # (0040,0004)
+    "ScheduledProcedureStepEndTime": "X",  # (0040,0005)
+    "ScheduledProcedureStepExpirationDateTime": "X",  # (0040,4008)
+    "ScheduledProcedureStepID": "X",  # (0040,0009)
+    "ScheduledProcedureStepLocation": "X",  # (0040,0011)
+    "ScheduledProcedureStepModificationDateTime": "X",  # (0040,4010)
+    "ScheduledProcedureStepStartDate": "X",  # (0040,0002)
+    "ScheduledProcedureStepStartDateTime": "X",  # (0040,4005)
+    "ScheduledProcedureStepStartTime": "X",  # (0040,0003)
+    "ScheduledStationAETitle": "X",  # (0040,0001)
+    "ScheduledStationGeographicLocationCodeSequence": "X",  # (0040,4027)
+    "ScheduledStationName": "X",  # (0040,0010)
+    "ScheduledStationNameCodeSequence": "X",  # (0040,4025)
+    "ScheduledStudyLocation": "X",  # (0032,1020)
+    "ScheduledStudyLocationAETitle": "X",  # (0032,1021)
+    "ScheduledStudyStartDate": "X",  # (0032,1000)
+    "ScheduledStudyStartTime": "X",  # (0032,1001)
+    "ScheduledStudyStopDate": "X",  # (0032,1010)
+    "ScheduledStudyStopTime": "X",  # (0032,1011)
+    "SeriesDescription": "X",  # (0008,103E)
+    "ServiceEpisodeDescription": "X",  # (0038,0062)
+    "ServiceEpisodeID": "X",  # (0038,0060)
+    "SetupTechniqueDescription": "X",  # (300A,01B2)
+    "ShieldingDeviceDescription": "X",  # (300A,01A6)
+    "SlideIdentifier": "X",  # (0040,06FA)
+    "SmokingStatus": "X",  # (0010,21A0)
+    "SourceManufacturer": "X",  # (300A,0216)
+    "SpecialNeeds": "X",  # (0038,0050)
+    "SpecimenAccessionNumber": "X",  # (0040,050A)
+    "SpecimenDetailedDescription": "X",  # (0040,0602)
+    "SpecimenShortDescription": "X",  # (0040,0600)
+    "StationAETitle": "X",  # (0008,0055)
+    "StructureSetDescription": "X",  # (3006,0006)
+    "StructureSetName": "X",  # (3006,0004)
+    "StudyArrivalDate": "X",  # (0032,1040)
+    "StudyArrivalTime": "X",  # (0032,1041)
+    "StudyComments": "X",  # (0032,4000)
+    "StudyCompletionDate": "X",  # (0032,1050)
+    "StudyCompletionTime": "X",  # (0032,1051)
+    "StudyDescription": "X",  # (0008,1030)
+    "StudyIDIssuer": "X",  # (0032,0012)
+    "StudyReadDate": "X",  # (0032,0034)
+    "StudyReadTime": "X",  # (0032,0035)
+    "StudyVerifiedDate": "X",  # (0032,0032)
+    "StudyVerifiedTime": "X",  # (0032,0033)
+    "SubstanceAdministrationDateTime": "X",  # (0044,0010)
+    "TelephoneNumberTrial": "X",  # (0040,A354)
+    "TemplateLocalVersion": "X",  # (0040,DB07)
+    "TemplateVersion": "X",  # (0040,DB06)
+    "TextComments": "X",  # (4000,4000)
+    "TextString": "X",  # (2030,0020)
+    "TimeOfDocumentCreationOrVerbalTransactionTrial": "X",  # (0040,A112)
+    "TimeOfLastCalibration": "X",  # (0018,1201)
+    "TimeOfSecondaryCapture": "X",  # (0018,1014)
+    "TimezoneOffsetFromUTC": "X",  # (0008,0201)
+    "TopicAuthor": "X",  # (0088,0910)
+    "TopicKeywords": "X",  # (0088,0912)
+    "TopicSubject": "X",  # (0088,0906)
+    "TopicTitle": "X",  # (0088,0904)
+    "TransducerIdentificationSequence": "X",  # (0018,5011)
+    "TreatmentSites": "X",  # (300A,000B)
+    "UDISequence": "X",  # (0018,100A)
+    "UniqueDeviceIdentifier": "X",  # (0018,1009)
+    "VerbalSourceIdentifierCodeSequenceTrial": "X",  # (0040,A358)
+    "VerbalSourceTrial": "X",  # (0040,A352)
+    "VisitComments": "X",  # (0038,4000)
+    "WaveformFilterDescription": "X",  # (003A,0329)
+    "XRayDetectorLabel": "X",  # (0018,9373)
+    # U: replace the UID by another, consistently within and across instances
+    "AcquisitionUID": "U",  # (0008,0017)
+    "ConcatenationUID": "U",  # (0020,9161)
+    "ConceptualVolumeUID": "U",  # (3010,0006)
+    "ConstituentConceptualVolumeUID": "U",  # (3010,0013)
+    "DeviceUID": "U",  # (0018,1002)
+    "DigitalSignatureUID": "U",  # (0400,0100)
+    "DimensionOrganizationUID": "U",  # (0020,9164)
+    "DoseReferenceUID": "U",  # (300A,0013)
+    "DosimetricObjectiveUID": "U",  # (3010,006E)
+    "FailedSOPInstanceUIDList": "U",  # (0008,0058)
+    "FiducialUID": "U",  # (0070,031A)
+    "FrameOfReferenceUID": "U",  # (0020,0052)
+    "InstanceCreatorUID": "U",  # (0008,0014)
+    "IrradiationEventUID": "U",  # (0008,3010)
+    "LargePaletteColorLookupTableUID": "U",  # (0028,1214)
+    "ManufacturerDeviceClassUID": "U",  # (0018,100B)
+    "MediaStorageSOPInstanceUID": "U",  # (0002,0003)
+    "MultiplexGroupUID": "U",  # (003A,0310)
+    "ObservationSubjectUIDTrial": "U",  # (0040,A402)
+    "ObservationUID": "U",  # (0040,A171)
+    "PaletteColorLookupTableUID": "U",  # (0028,1199)
+    "PatientSetupUID": "U",  # (300A,0650)
+    "PresentationDisplayCollectionUID": "U",  # (0070,1101)
+    "PresentationSequenceCollectionUID": "U",  # (0070,1102)
+    "PyramidUID": "U",  # (0008,0019)
+    "RTTreatmentPhaseUID": "U",  # (3010,003B)
+    "ReferencedConceptualVolumeUID": "U",  # (3010,000B)
+    "ReferencedDoseReferenceUID": "U",  # (300A,0083)
+    "ReferencedDosimetricObjectiveUID": "U",  # (3010,006F)
+    "ReferencedFiducialsUID": "U",  # (3010,0031)
+    "ReferencedFrameOfReferenceUID": "U",  # (3006,0024)
+    "ReferencedGeneralPurposeScheduledProcedureStepTransactionUID": "U",  # (0040,4023)
+    "ReferencedObservationUIDTrial": "U",  # (0040,A172)
+    "ReferencedSOPInstanceUID": "U",  # (0008,1155)
+    "ReferencedSOPInstanceUIDInFile": "U",  # (0004,1511)
+    "ReferencedTreatmentPositionGroupUID": "U",  # (300A,0785)
+    "RelatedFrameOfReferenceUID": "U",  # (3006,00C2)
+    "RequestedSOPInstanceUID": "U",  # (0000,1001)
+    "SOPInstanceUID": "U",  # (0008,0018)
+    "SeriesInstanceUID": "U",  # (0020,000E)
+    "SourceConceptualVolumeUID": "U",  # (3010,0015)
+    "SourceFrameOfReferenceUID": "U",  # (0064,0003)
+    "SpecimenUID": "U",  # (0040,0554)
+    "StorageMediaFileSetUID": "U",  # (0088,0140)
+    "StudyInstanceUID": "U",  # (0020,000D)
+    "SynchronizationFrameOfReferenceUID": "U",  # (0020,0200)
+    "TargetUID": "U",  # (0018,2042)
+    "TemplateExtensionCreatorUID": "U",  # (0040,DB0D)
+    "TemplateExtensionOrganizationUID": "U",  # (0040,DB0C)
+    "TrackingUID": "U",  # (0062,0021)
+    "TransactionUID": "U",  # (0008,1195)
+    "TreatmentPositionGroupUID": "U",  # (300A,0609)
+    "TreatmentSessionUID": "U",  # (300A,0700)
+    "UID": "U",  # (0040,A124)
+    # Z/D: Z unless D is needed to stay conformant (Type 2 against Type 1)
+    "ContentCreatorName": "Z/D",  # (0070,0084)
+    "ContentDate": "Z/D",  # (0008,0023)
+    "ContentTime": "Z/D",  # (0008,0033)
+    "ContrastBolusAgent": "Z/D",  # (0018,0010)
+    "InstructionPerformedDateTime": "Z/D",  # (0018,9919)
+    "PatientID": "Z/D",  # (0010,0020)
+    # X/Z: X unless Z is needed to stay conformant (Type 3 against Type 2)
+    "AcquisitionContextSequence": "X/Z",  # (0040,0555)
+    "AcquisitionDate": "X/Z",  # (0008,0022)
+    "AcquisitionTime": "X/Z",  # (0008,0032)
+    "BarcodeValue": "X/Z",  # (2200,0005)
+    "LabelText": "X/Z",  # (2200,0002)
+    "PatientSexNeutered": "X/Z",  # (0010,2203)
+    "ReferencedStudySequence": "X/Z",  # (0008,1110)
+    "RequestedProcedureDescription": "X/Z",  # (0032,1060)
+    "ReviewerName": "X/Z",  # (300E,0008)
+    "SourceSerialNumber": "X/Z",  # (3008,0105)
+    "TreatmentMachineName": "X/Z",  # (300A,00B2)
+    # X/D: X unless D is needed to stay conformant (Type 3 against Type 1)
+    "AcquisitionDeviceProcessingDescription": "X/D",  # (0018,1400)
+    "DateOfLastDetectorCalibration": "X/D",  # (0018,700C)
+    "DetectorID": "X/D",  # (0018,700A)
+    "EndAcquisitionDateTime": "X/D",  # (0018,9517)
+    "FirstTreatmentDate": "X/D",  # (3008,0054)
+    "InstanceCreationDate": "X/D",  # (0008,0012)
+    "IntendedPhaseEndDate": "X/D",  # (3010,004D)
+    "IntendedPhaseStartDate": "X/D",  # (3010,004C)
+    "MostRecentTreatmentDate": "X/D",  # (3008,0056)
+    "ObservationDateTime": "X/D",  # (0040,A032)
+    "OperatorIdentificationSequence": "X/D",  # (0008,1072)
+    "ProtocolName": "X/D",  # (0018,1030)
+    "RTPlanDate": "X/D",  # (300A,0006)
+    "RTPlanTime": "X/D",  # (300A,0007)
+    "RTTreatmentApproachLabel": "X/D",  # (3010,0056)
+    "SeriesDate": "X/D",  # (0008,0021)
+    "SeriesTime": "X/D",  # (0008,0031)
+    "StartAcquisitionDateTime": "X/D",  # (0018,9516)
+    "TimeOfLastDetectorCalibration": "X/D",  # (0018,700E)
+    "TreatmentDate": "X/D",  # (3008,0250)
+    "TreatmentSite": "X/D",  # (3010,0077)
+    "TreatmentTime": "X/D",  # (3008,0251)
+    # X/Z/D: X unless Z or D is needed to stay conformant
+    "AcquisitionDateTime": "X/Z/D",  # (0008,002A)
+    "DeviceSerialNumber": "X/Z/D",  # (0018,1000)
+    "InstanceCreationTime": "X/Z/D",  # (0008,0013)
+    "InstitutionCodeSequence": "X/Z/D",  # (0008,0082)
+    "InstitutionName": "X/Z/D",  # (0008,0080)
+    "OperatorsName": "X/Z/D",  # (0008,1070)
+    "ReferencedPerformedProcedureStepSequence": "X/Z/D",  # (0008,1111)
+    "StationName": "X/Z/D",  # (0008,1010)
+    # X/Z/U*: X unless Z or a UID replacement is needed (sequences of references)
+    "ReferencedImageSequence": "X/Z/U*",  # (0008,1140)
+    "SourceImageSequence": "X/Z/U*",  # (0008,2112)
+}
+
+BEYOND_PROFILE: dict[str, str] = {
+    "ContextGroupExtensionCreatorUID": "U",  # (0008,010D)
+    "CreatorVersionUID": "U",  # (0008,9123)
+    "IssuerOfPatientIDQualifiersSequence": "X",  # (0010,0024)
+    "ModifyingDeviceManufacturer": "X",  # (0020,3404)
+    "PatientAlternativeCalendar": "X",  # (0010,0035)
+    "PatientBirthDateInAlternativeCalendar": "X",  # (0010,0033)
+    "PatientDeathDateInAlternativeCalendar": "X",  # (0010,0034)
 }

@@ -2,7 +2,8 @@
 
 What each action becomes here, where the table leaves a choice (PS3.15 E.3.1): any choice that
 allows Z empties the attribute (it stays present, so Type 2 attributes stay valid); X/D removes;
-D puts a dummy ("ANONYMIZED" for names, an empty sequence for sequences); U replaces each UID
+D puts a dummy ("ANONYMIZED" for text, 1900-01-01 for dates and times, a replaced UID for a UID,
+an empty sequence for a sequence); U replaces each UID
 through uids.uid_remap; X/Z/U* keeps the sequence and cleans its items, so the UIDs inside are
 replaced. Every sequence item is cleaned the same way, to any depth.
 
@@ -11,6 +12,7 @@ comments and bitmaps can carry text) are removed. Beyond the table, as a net for
 newer than its edition: the Retain Longitudinal Temporal Information option is not used, so any
 date, time or date-time left is emptied; any person name left is emptied; and any UID the
 standard does not define (it could name a study, a device or a site) is replaced.
+What basic_profile.BEYOND_PROFILE names is treated as the table's rows are.
 Patient Name and Patient ID become the case's pseudonym. Pixel data is not touched: text burned
 into the pixels stays (README, "De-identification").
 """
@@ -27,7 +29,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
-from annotations.deid.basic_profile import BASIC_PROFILE
+from annotations.deid.basic_profile import BASIC_PROFILE, BEYOND_PROFILE
 from annotations.deid.uids import is_registered_uid, uid_remap
 
 REMOVE, EMPTY, DUMMY, REPLACE_UID, CLEAN = "remove", "empty", "dummy", "replace_uid", "clean"
@@ -45,10 +47,12 @@ EFFECTIVE = {
 }
 ACTIONS: dict[int, str] = {
     int(tag_for_keyword(keyword) or 0): EFFECTIVE[action]
-    for keyword, action in BASIC_PROFILE.items()
+    for keyword, action in (BASIC_PROFILE | BEYOND_PROFILE).items()
 }
 TEMPORAL_VRS = {"DA", "DT", "TM"}
 DUMMY_NAME = "ANONYMIZED"
+# D asks for a non-empty value of the attribute's VR: dates and times get one that dates nothing.
+DUMMY_TEMPORAL = {"DA": "19000101", "TM": "000000", "DT": "19000101000000"}
 METHOD = "Basic Application Confidentiality Profile (PS3.15 E.1)"
 METHOD_CODE = ("113100", "DCM", "Basic Application Confidentiality Profile")
 # File meta elements that name the sending or receiving site, or carry private data.
@@ -104,7 +108,7 @@ def _clean(ds: Dataset, key: bytes) -> None:
         if action == EMPTY:
             element.value = Sequence() if element.VR == "SQ" else element.empty_value
         elif action == DUMMY:
-            _dummy(element)
+            _dummy(element, key)
         elif action == REPLACE_UID:
             _replace_uids(element, key, keep_registered=False)
         elif element.VR == "SQ":
@@ -114,11 +118,17 @@ def _clean(ds: Dataset, key: bytes) -> None:
             _net(element, key)
 
 
-def _dummy(element: DataElement) -> None:
+def _dummy(element: DataElement, key: bytes) -> None:
+    """A value that says nothing: a text, a date of 1900, a replaced UID (a Type 1 UID such as
+    Annotation Group UID must stay unique); sequences and binary or numeric values are emptied."""
     if element.VR == "SQ":
         element.value = Sequence()
     elif element.VR in ("PN", "LO", "SH", "LT", "ST", "UT", "UC"):
         element.value = DUMMY_NAME
+    elif element.VR in DUMMY_TEMPORAL and element.value not in (None, ""):
+        element.value = DUMMY_TEMPORAL[element.VR]
+    elif element.VR == "UI":
+        _replace_uids(element, key, keep_registered=False)
     else:
         element.value = element.empty_value
 
