@@ -17,11 +17,13 @@ from typing import Any
 import pydicom
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from pydicom.dataset import Dataset
 
 from accounts.permissions import user_has_perm
 from annotations.deid import DeidOptions, deidentify
+from annotations.deid.basic_profile import BASIC_PROFILE, BEYOND_PROFILE, EDITION
 from annotations.models import AnnotationCase, CaseSlot
 from archive.dicom.dicom_json import dataset_to_json
 from archive.dicom.stored_pixels import frame_encoding
@@ -35,6 +37,12 @@ HELD = (CaseSlot.Status.LOCKED, CaseSlot.Status.SUBMITTED)
 # Binary values (LUTs and the like; pixel data is not read) go inline: the annotator's client
 # has no bulk data resource to fetch them from.
 INLINE_BINARY_UP_TO = 64 * 1024 * 1024
+# A served header is the same for a case until the stored file, the profile or the UID key
+# changes, and all three are in its cache key: an hour bounds what a stale cache would hold.
+METADATA_CACHE_SECONDS = 60 * 60
+PROFILE_FINGERPRINT = hashlib.sha256(
+    repr((EDITION, sorted((BASIC_PROFILE | BEYOND_PROFILE).items()))).encode()
+).hexdigest()
 
 
 def deid_uid_key() -> bytes:
@@ -75,7 +83,35 @@ def case_dataset(*, case: AnnotationCase) -> Dataset:
 
 def case_metadata(*, case: AnnotationCase) -> dict[str, Any]:
     """DICOM JSON (PS3.18 F.2) of the de-identified header; pixel data is left out (frames
-    are fetched from the case's frames resource), the transfer syntax is the frames' own."""
+    are fetched from the case's frames resource), the transfer syntax is the frames' own.
+
+    Built once per (instance, pseudonym) and kept in Django's cache: reading the file and
+    de-identifying a copy of it is most of a request's time, and the viewer asks again on every
+    opening. Only the de-identified body is stored, under a key without identifiers.
+    """
+    key = _metadata_cache_key(case)
+    body: dict[str, Any] | None = cache.get(key)
+    if body is None:
+        body = _metadata_build(case)
+        cache.set(key, body, METADATA_CACHE_SECONDS)
+    logger.info("deid_metadata_served case=%s", case.pseudonym)
+    return body
+
+
+def _metadata_cache_key(case: AnnotationCase) -> str:
+    """A digest of what the body depends on: the instance (its id and file hash), the case's
+    pseudonym, the profile and the UID key; hashed, so no UID or file name appears in it."""
+    parts = (
+        str(case.instance_id),
+        case.instance.sha256,
+        case.pseudonym,
+        PROFILE_FINGERPRINT,
+        hashlib.sha256(deid_uid_key()).hexdigest(),
+    )
+    return "annotations:deid-metadata:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _metadata_build(case: AnnotationCase) -> dict[str, Any]:
     body = dataset_to_json(
         case_dataset(case=case),
         bulk_data_threshold=INLINE_BINARY_UP_TO,
@@ -83,7 +119,6 @@ def case_metadata(*, case: AnnotationCase) -> dict[str, Any]:
     )
     syntax = frame_encoding(case.instance.transfer_syntax_uid).transfer_syntax_uid
     body["00020010"] = {"vr": "UI", "Value": [syntax]}
-    logger.info("deid_metadata_served case=%s", case.pseudonym)
     return body
 
 

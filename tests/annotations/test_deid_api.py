@@ -206,3 +206,32 @@ def test_compressed_multiframe_frames_go_out_as_stored(annotator, ingest_file, m
     assert [d for _, d in parts] == [d for _, d in multipart_parts(archive)]
     assert parts[0][1].startswith(b"\xff\xd8")
     assert client_of(annotator).get(_url(case, "frames/31")).status_code == 404
+
+
+def test_a_second_request_gives_the_same_body_without_reading_the_file_again(
+    annotator, case, monkeypatch
+):
+    client = client_of(annotator)
+    first = client.get(_url(case, "metadata"))
+
+    def no_file(*args, **kwargs):
+        raise AssertionError("the stored file was read again")
+
+    monkeypatch.setattr("annotations.services.deid.default_storage.open", no_file)
+    second = client.get(_url(case, "metadata"))
+
+    assert second.status_code == 200
+    assert json.loads(second.content) == json.loads(first.content)
+
+
+def test_the_cache_holds_the_served_body_under_a_key_that_names_no_identifier(annotator, case, phi):
+    from django.core.cache import cache
+
+    from annotations.services.deid import _metadata_cache_key
+
+    served = json.loads(client_of(annotator).get(_url(case, "metadata")).content)
+
+    key = _metadata_cache_key(case)
+    assert [cache.get(key)] == served
+    assert [s for s in phi.secrets() if s in key] == []
+    assert case.instance.sop_instance_uid not in key and case.pseudonym not in key
