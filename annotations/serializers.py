@@ -9,12 +9,12 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from rest_framework import serializers
 
-from annotations.models import AnnotationCase, CaseSlot, Label
+from annotations.models import AnnotationCase, CaseSlot, ImageScore
 from annotations.selectors import (
+    case_labels_of,
     case_slot_of,
-    image_score_of,
     image_size_of,
-    schema_version_current,
+    schema_version_of,
     slot_progress,
 )
 from ml.core.spec import Calibration
@@ -34,7 +34,7 @@ def case_data(slot: CaseSlot) -> dict[str, Any]:
                 "provenance": label.provenance,
                 "updated_at": label.updated_at,
             }
-            for label in Label.objects.filter(case=case, author_id=slot.annotator_id).order_by("pk")
+            for label in case_labels_of(slot, fresh=getattr(slot, "just_taken", False))
         ],
         "slot": {
             "number": slot.number,
@@ -59,7 +59,7 @@ def case_common_data(case: AnnotationCase) -> dict[str, Any]:
     return {
         "id": case.pseudonym,
         "task": case.task,
-        "schema_version": schema_version_current(task=case.task),
+        "schema_version": schema_version_of(case),
         "rows": rows,
         "columns": columns,
         "frame": case.frame_number,
@@ -74,20 +74,35 @@ def case_common_data(case: AnnotationCase) -> dict[str, Any]:
 
 def pre_annotation(case: AnnotationCase) -> dict[str, Any]:
     """The model's suggestion: the class its calibrated probability stands for against the
-    version's threshold (as triage decides "positive"), and the raw probability the queue ranked
-    by. No box: the heatmap a box would come from is triage's (annotations may not read it) and
-    pool scoring keeps none."""
-    probability = image_score_of(case)
+    version's threshold (as triage decides "positive"), the raw probability the queue ranked
+    by, and, when that class is the positive one, the box pool scoring put around the hot region
+    of the image's class activation map (ImageScore.hot_box, in the frame's pixels). A negative
+    suggestion carries no box: the map then points at evidence the model itself outweighed, and
+    the annotator would only have to delete it."""
     version = case.batch.model_version
-    if probability is None or version is None:
+    score = (
+        ImageScore.objects.filter(
+            task=case.task,
+            model_version_id=case.batch.model_version_id,
+            instance_id=case.instance_id,
+            frame_number=case.frame_number,
+        )
+        .values("probability", "hot_box")
+        .first()
+        if version is not None
+        else None
+    )
+    if score is None or version is None:
         return {"class": None, "probability": None, "model_version": None, "box": None}
+    probability = score["probability"]
     calibrated = float(Calibration.from_dict(version.calibration).apply(np.array([probability]))[0])
-    spec = task_get(case.task).class_for(positive=calibrated >= version.threshold)
+    positive = calibrated >= version.threshold
+    box = score["hot_box"] if positive else None
     return {
-        "class": spec.key,
+        "class": task_get(case.task).class_for(positive=positive).key,
         "probability": probability,
         "model_version": version.pk,
-        "box": None,
+        "box": {key: box[key] for key in ("x", "y", "width", "height")} if box else None,
     }
 
 
