@@ -5,8 +5,10 @@ target ratio at least 0.8).
 
 The classifier is the product's architecture (ml/core/spec.py defaults, untrained: speed does not
 depend on the weights) on 28x28 inputs. Pool scoring gives the probability, the 128-D embedding
-and 20 MC-dropout passes per image from one forward pass (ml/core/pool_scoring.py); the baseline
-gives the probability alone. Both in batches of 256, each timed after a warm-up call, best of 3.
+and 20 MC-dropout passes per image from one forward pass (ml/core/pool_scoring.py), plus the
+pre-annotation box around each image's class activation map (ml/core/heatmap_box.py, timed with
+it); the baseline gives the probability alone. Both in batches of 256, each timed after a
+warm-up call, best of 3.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import keras
 
+    from ml.core.heatmap_box import hot_boxes
     from ml.core.networks import build_chest_xray_classifier
     from ml.core.pool_scoring import PoolScorer
     from ml.core.spec import ClassifierHyperparameters, InputSpec
@@ -54,9 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     scorer = PoolScorer(model, batch_size=BATCH)
 
     bare = best_seconds(lambda: model.predict(images, batch_size=BATCH, verbose=0))
-    pool = best_seconds(
-        lambda: scorer.score(images, mc_samples=MC_PASSES, rng=np.random.default_rng(0))
-    )
+    sizes = [28] * args.images
+
+    def pool_run() -> None:
+        outputs = scorer.score(images, mc_samples=MC_PASSES, rng=np.random.default_rng(0))
+        hot_boxes(outputs.activation_maps, rows=sizes, columns=sizes)
+
+    pool = best_seconds(pool_run)
     ratio = bare / pool
     load = os.getloadavg()[0]
     lines = [
@@ -67,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         "| | Seconds | Images/s |",
         "|---|---:|---:|",
         f"| `model.predict` (probability only) | {bare:.2f} | {args.images / bare:,.0f} |",
-        f"| pool scoring (probability, embedding, {MC_PASSES} MC-dropout passes) "
+        f"| pool scoring (probability, embedding, {MC_PASSES} MC-dropout passes, hot-region box) "
         f"| {pool:.2f} | {args.images / pool:,.0f} |",
         "",
         f"Ratio pool scoring / `model.predict`: **{ratio:.2f}** (target at least {TARGET_RATIO}).",
