@@ -71,7 +71,7 @@ def hot_boxes(
         raise ValueError("one rows and one columns value per map")
     if n == 0:
         return []
-    finite = np.isfinite(maps).all(axis=(1, 2))
+    finite = np.asarray(np.isfinite(maps).all(axis=(1, 2)), dtype=bool)
     maps = np.where(finite[:, None, None], maps, 0.0)
     peak, low = maps.max(axis=(1, 2)), maps.min(axis=(1, 2))
     usable = finite & (peak > 0) & (peak - low > FLAT_TOLERANCE * np.abs(peak))
