@@ -18,6 +18,7 @@ from annotations.services.schema import (
     label_schema_current,
     label_schema_data,
     label_schema_list,
+    label_schema_version,
 )
 from ml.core.tasks import TASKS
 
@@ -43,6 +44,13 @@ CanAddSchema = permission("annotations.add_labelschema", "Your role may not edit
 
 class TaskQuerySerializer(serializers.Serializer):
     task = serializers.ChoiceField(choices=list(TASKS), default=next(iter(TASKS)))
+
+
+class SchemaQuerySerializer(TaskQuerySerializer):
+    version = serializers.IntegerField(
+        required=False,
+        help_text="A version by number (a case's schema_version); default the current",
+    )
 
 
 class SchemaEntrySerializer(serializers.Serializer):
@@ -74,13 +82,21 @@ def _task_param(request: Request) -> str:
 
 
 class LabelSchemaCurrentApi(APIView):
-    """The task's current schema (its highest version): what the workspace offers."""
+    """The task's current schema (its highest version), or with ?version=N that version: the
+    workspace and review pages ask for the case's own schema_version, whose keys are the ones
+    the server checks its labels against."""
 
     permission_classes = [CanViewSchema]
 
-    @extend_schema(parameters=[TaskQuerySerializer], responses=LabelSchemaSerializer)
+    @extend_schema(parameters=[SchemaQuerySerializer], responses=LabelSchemaSerializer)
     def get(self, request: Request) -> Response:
-        return Response(label_schema_data(label_schema_current(task=_task_param(request))))
+        params = SchemaQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        task = str(params.validated_data["task"])
+        version = params.validated_data.get("version")
+        if version is None:
+            return Response(label_schema_data(label_schema_current(task=task)))
+        return Response(label_schema_data(label_schema_version(task=task, version=version)))
 
 
 class LabelSchemaListApi(APIView):

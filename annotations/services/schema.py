@@ -38,6 +38,19 @@ def label_schema_current(*, task: str) -> LabelSchema:
     return schema
 
 
+def label_schema_version(*, task: str, version: int) -> LabelSchema:
+    """Version `version` of the task's schema: the one a case or label was made under, so its
+    keys are the ones the server checks. NotFound for an unknown task; DomainError (400) naming
+    the versions there are for a version that does not exist."""
+    schemas = label_schema_list(task=task)
+    schema = schemas.filter(version=version).first()
+    if schema is None:
+        current = schemas.first()
+        there = f"its versions are 1 to {current.version}" if current else "it has none yet"
+        raise DomainError(f"Task {task} has no label schema version {version}; {there}.")
+    return schema
+
+
 def label_schemas_ensure(*, schema_model: Any = LabelSchema, **_: Any) -> None:
     """Give every registered task without a schema its version 1 (the task's classes, keys 1, 2,
     ...; one box and one mask class for the finding's region). Safe to run repeatedly; migration

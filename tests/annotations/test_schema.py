@@ -56,6 +56,37 @@ def test_the_task_defaults_to_the_registered_one_and_an_unknown_task_is_refused(
     assert "chest_ct_nodule" in str(unknown.json()["task"])
 
 
+def test_the_workspace_gets_an_older_version_by_number(client_for):
+    """A case made under version 1 is labelled with version 1's keys after version 2 exists."""
+    client_for("admin").post(SCHEMAS, proposal(), format="json")
+    client = client_for("annotator")
+
+    old = client.get(f"/api/annotate/schema?task={TASK}&version=1")
+    current = client.get(f"/api/annotate/schema?task={TASK}&version=2")
+
+    assert old.status_code == 200, old.content
+    assert old.json()["version"] == 1
+    assert [c["key"] for c in old.json()["classes"]] == [NEGATIVE, POSITIVE]
+    assert current.json()["classes"][-1]["key"] == "artefact"
+
+
+@pytest.mark.parametrize("version", ["2", "0", "-1"])
+def test_a_version_that_does_not_exist_is_refused_with_a_clear_message(client_for, version):
+    response = client_for("annotator").get(f"/api/annotate/schema?task={TASK}&version={version}")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"] == (
+        f"Task {TASK} has no label schema version {version}; its versions are 1 to 1."
+    )
+
+
+def test_a_version_that_is_not_a_number_is_refused(client_for):
+    response = client_for("annotator").get(f"/api/annotate/schema?task={TASK}&version=two")
+
+    assert response.status_code == 400
+    assert "version" in response.json()
+
+
 @pytest.mark.parametrize("role", [None, "modality"])
 def test_who_may_not_see_the_schema_does_not(client_for, role):
     response = client_for(role).get("/api/annotate/schema")
