@@ -116,7 +116,7 @@ class WorkspacePage {
     }
     let schema: LabelSchema;
     try {
-      schema = await getSchema(caseData.task);
+      schema = await getSchema(caseData.task, caseData.schema_version);
     } catch (error) {
       if (!this.left) this.showProblem(problemText(error, "load the label schema"));
       return;

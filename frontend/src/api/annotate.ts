@@ -115,8 +115,18 @@ export async function skipCase(pseudonym: string, reason: string): Promise<Annot
   return answer.next;
 }
 
-/** The task's current label schema. */
-export async function getSchema(task: string): Promise<LabelSchema> {
-  const { body } = await getJsonResponse<LabelSchema>(`${ROOT}/schema?task=${encodeURIComponent(task)}`);
+/** The address of a task's label schema: version `version`, or the current one without it. */
+export function schemaPath(task: string, version?: number | null): string {
+  const query = new URLSearchParams({ task });
+  if (version !== undefined && version !== null) query.set("version", String(version));
+  return `${ROOT}/schema?${query.toString()}`;
+}
+
+/**
+ * A task's label schema. Pass the case's schema_version: a case made before the admin added a
+ * version is labelled (and checked by the server) under its own version's keys, not the current.
+ */
+export async function getSchema(task: string, version?: number | null): Promise<LabelSchema> {
+  const { body } = await getJsonResponse<LabelSchema>(schemaPath(task, version));
   return body;
 }

@@ -199,7 +199,7 @@ export function mountReviewCase(caseData: ReviewCase, options: ReviewCaseOptions
     message,
   );
 
-  void getSchema(caseData.task)
+  void getSchema(caseData.task, caseData.schema_version)
     .then((answer) => {
       schema = answer;
       classButtons.replaceChildren(
