@@ -7,9 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.annotations.test_review_fixtures import NEGATIVE, POSITIVE, TASK, labelled_case
+from tests.annotations.test_review_fixtures import (
+    NEGATIVE,
+    POSITIVE,
+    TASK,
+    box,
+    labelled_case,
+)
 from tests.e2e.conftest import launch_chromium, new_page, screenshot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,3 +73,74 @@ def test_a_reviewer_adjudicates_a_disagreement_by_keyboard(
     assert truth.provenance["decision"] == "edit"
     assert ReviewDecision.objects.get().case_id == disputed.pk
     assert AnnotationCase.objects.get(pk=disputed.pk).status == AnnotationCase.Status.ADJUDICATED
+
+
+def drag(page: Page, area: Locator, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """A mouse drag across `area`, in fractions of its size, in small steps as a hand moves."""
+    bounds = area.bounding_box()
+    assert bounds is not None
+    x0, y0 = bounds["x"] + bounds["width"] * start[0], bounds["y"] + bounds["height"] * start[1]
+    x1, y1 = bounds["x"] + bounds["width"] * end[0], bounds["y"] + bounds["height"] * end[1]
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x0 + (x1 - x0) * step / 10, y0 + (y1 - y0) * step / 10)
+    page.mouse.up()
+
+
+def test_a_reviewer_redraws_an_annotators_regions_and_the_edit_stores_them(
+    app_server: str, make_user: Callable[..., object]
+) -> None:
+    from annotations.models import Label
+
+    make_user("reviewer")
+    kept = box(40, 40, 60, 60)
+    disputed = labelled_case(1, [NEGATIVE, POSITIVE], regions={1: [kept]})
+    rows, columns = disputed.instance.rows, disputed.instance.columns
+
+    with launch_chromium() as browser:
+        page = new_page(browser)
+        sign_in(page, app_server, "reviewer-user", next_path=f"/review/{disputed.pseudonym}")
+        case = page.get_by_test_id("review-case")
+        expect(case.locator(".viewer-status")).to_be_hidden(timeout=30_000)
+        drawn = case.get_by_test_id("review-drawn")
+
+        # Start from annotator-1's labels: their class and their box on the image.
+        annotator = case.locator('[data-annotator="annotator-1"]')
+        annotator.get_by_role("button", name="Take these").click()
+        expect(case.locator(".review-image")).to_have_attribute("data-ready", "true")
+        expect(drawn).to_have_attribute("data-boxes", "1")
+        expect(drawn).to_have_attribute("data-edited", "false")
+
+        # The workspace's tools: a brush stroke (key m) and a second box (the Box button).
+        viewport = case.locator(".annotate-viewport")
+        page.keyboard.press("m")
+        drag(page, viewport, (0.45, 0.7), (0.55, 0.72))
+        expect(drawn).not_to_have_attribute("data-mask-pixels", "0")
+        expect(drawn).to_have_attribute("data-edited", "true")
+        case.get_by_role("group", name="Drawing tools").locator('[data-tool="box"]').click()
+        drag(page, viewport, (0.45, 0.3), (0.55, 0.45))
+        expect(drawn).to_have_attribute("data-boxes", "2")
+        # Undo takes the new box back, redo brings it again.
+        page.keyboard.press("Control+z")
+        expect(drawn).to_have_attribute("data-boxes", "1")
+        page.keyboard.press("Control+Shift+z")
+        expect(drawn).to_have_attribute("data-boxes", "2")
+        pixels = int(drawn.get_attribute("data-mask-pixels") or 0)
+        screenshot(page, "review-edit-drawn")
+
+        page.keyboard.press("e")
+        expect(page).to_have_url(f"{app_server}/review", timeout=15_000)
+
+    truth = list(Label.objects.filter(source=Label.Source.ADJUDICATED, case=disputed))
+    assert sorted(label.kind for label in truth) == ["box", "box", "class", "mask"], truth
+    assert next(label.value for label in truth if label.kind == "class") == POSITIVE
+    boxes = [label.value for label in truth if label.kind == "box"]
+    assert kept["value"] in boxes  # the annotator's box, as it was
+    drawn_box = next(value for value in boxes if value != kept["value"])
+    assert drawn_box["width"] > 0 and drawn_box["height"] > 0
+    assert drawn_box["y"] + drawn_box["height"] < rows * 0.5  # where it was dragged, above the mask
+    mask = next(label.value for label in truth if label.kind == "mask")
+    assert (mask["rows"], mask["columns"]) == (rows, columns)
+    assert sum(mask["rle"][1::2]) == pixels > 0
+    assert all(label.provenance["decision"] == "edit" for label in truth)

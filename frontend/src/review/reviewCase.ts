@@ -1,16 +1,21 @@
 /**
  * One case under review: the de-identified image (the annotation workspace's viewer, showing the
  * boxes and masks of the annotator chosen), every annotator's labels, the model's suggestion,
- * and the decision (accept / edit / reject) with its keyboard shortcuts.
+ * and the decision (accept / edit / reject) with its keyboard shortcuts. Before the decision the
+ * workspace's drawing tools are on the viewer, so an edit can redraw the chosen annotator's
+ * boxes and masks (or draw new ones); what is on the image is what "edit" sends.
  */
 
 import type { LabelInput, LabelSchema, StoredLabel } from "../api/annotate";
 import { getSchema } from "../api/annotate";
 import { classDisplayName } from "../api/tasks";
 import { AnnotationViewer } from "../annotate/annotationViewer";
+import { rleArea } from "../annotate/rle";
+import { keyOf } from "../app/shortcuts";
 import { h } from "../pages/dom";
 import { type Decision, type ReviewCase, decideCase } from "./reviewApi";
 import { asInput, decisionBody, describeLabel, disputeText, formatFigure, formatVotes } from "./reviewFormat";
+import { type DrawingAction, type DrawingKey, drawingButtons, reviewDrawingKeys } from "./reviewTools";
 
 export interface ReviewCaseOptions {
   /** The decision was stored: show the next case. */
@@ -40,12 +45,66 @@ export function mountReviewCase(caseData: ReviewCase, options: ReviewCaseOptions
   let shown = -1; // the annotator whose regions the viewer shows
   let chosen: string[] | null = null; // classes chosen by the reviewer (null: the majority)
   let sending = false;
+  let edited = false; // the reviewer drew, moved or removed a region since the viewer opened
+  let drawingKeys: DrawingKey[] = [];
 
   const message = h("p", { class: "status review-message", role: "status", "data-testid": "review-message" });
   const imageSlot = h("div", { class: "review-image" });
   const classButtons = h("div", { class: "review-classes", role: "group", "aria-label": "Class for the truth" });
   const note = h("textarea", { rows: 2, "data-testid": "review-note", placeholder: "Note (required to reject)" });
   const decided = caseData.decision !== null;
+  const tools = h("div", { class: "annotate-tools review-tools", role: "group", "aria-label": "Drawing tools", hidden: true });
+  const drawn = h("p", { class: "review-drawn", "data-testid": "review-drawn" });
+
+  /** What the viewer holds now, in words and (for tests) figures. */
+  function showDrawn(): void {
+    const boxes = viewer?.boxes() ?? [];
+    const pixels = (viewer?.masks() ?? []).reduce((sum, mask) => sum + rleArea(mask.rle), 0);
+    drawn.textContent = `On the image: ${boxes.length} box${boxes.length === 1 ? "" : "es"}, ${pixels} mask pixels${
+      edited ? " (edited by you)" : ""
+    }.`;
+    drawn.dataset["boxes"] = String(boxes.length);
+    drawn.dataset["maskPixels"] = String(pixels);
+    drawn.dataset["edited"] = String(edited);
+  }
+
+  function perform(action: DrawingAction): void {
+    if (!viewer || decided) return;
+    if (action.kind === "undo") viewer.undo();
+    else if (action.kind === "redo") viewer.redo();
+    else if (action.kind === "reset" || action.kind === "invert") viewer.perform(action.kind);
+    else viewer.useTool(action.tool, action.regionClass);
+    for (const button of tools.querySelectorAll<HTMLButtonElement>("button[data-tool]")) {
+      const pressed = button.dataset["tool"] === viewer.currentTool && (!button.dataset["regionClass"] ||
+        button.dataset["regionClass"] === (viewer.currentTool === "box" ? viewer.currentBoxClass : viewer.currentMaskClass));
+      button.setAttribute("aria-pressed", String(pressed));
+    }
+  }
+
+  function showTools(current: LabelSchema): void {
+    drawingKeys = reviewDrawingKeys(current, Object.keys(KEYS));
+    tools.replaceChildren(
+      ...drawingButtons(current, drawingKeys).map(({ caption, key, action }) => {
+        const extra: Record<string, string> =
+          action.kind === "tool"
+            ? { "data-tool": action.tool, "aria-pressed": "false", ...(action.regionClass ? { "data-region-class": action.regionClass } : {}) }
+            : { "data-action": action.kind };
+        const button = h(
+          "button",
+          { type: "button", class: "button-quiet", title: key ? `${caption} (${key})` : caption, "aria-keyshortcuts": key || undefined, ...extra },
+          caption,
+          key ? " " : "",
+          key ? h("kbd", {}, key) : "",
+        );
+        button.addEventListener("click", () => {
+          perform(action);
+          button.blur(); // keys go on working after a click
+        });
+        return button;
+      }),
+    );
+    tools.hidden = decided;
+  }
 
   function showRegions(index: number): void {
     shown = index;
@@ -54,10 +113,15 @@ export function mountReviewCase(caseData: ReviewCase, options: ReviewCaseOptions
     imageSlot.replaceChildren();
     if (!schema) return;
     const labels = caseData.annotations[index]?.labels ?? caseData.labels;
+    edited = false;
     const current = new AnnotationViewer({
       caseData: { ...caseData, labels: [], slot: { number: 0, status: "", locked_until: null, started_at: null }, progress: { done: 0, batch_size: 0, position: 0 } },
       schema,
-      onChange: () => undefined,
+      onChange: () => {
+        if (viewer !== current) return;
+        edited = true;
+        showDrawn();
+      },
       onError: options.onError,
     });
     viewer = current;
@@ -69,6 +133,8 @@ export function mountReviewCase(caseData: ReviewCase, options: ReviewCaseOptions
         regions.flatMap((r) => (r.kind === "box" ? [r.value] : [])),
         regions.flatMap((r) => (r.kind === "mask" ? [r.value] : [])),
       );
+      showDrawn();
+      imageSlot.dataset["ready"] = "true";
     });
     for (const row of annotatorRows) row.toggleAttribute("aria-current", row.dataset["index"] === String(index));
   }
@@ -80,9 +146,12 @@ export function mountReviewCase(caseData: ReviewCase, options: ReviewCaseOptions
     }
   }
 
-  /** The regions to keep: those now in the viewer (the chosen annotator's), else none. */
+  /**
+   * The regions to keep: those now on the image (the chosen annotator's as the reviewer left
+   * them, and whatever the reviewer drew), else none.
+   */
   function keptRegions(): LabelInput[] {
-    if (!viewer || shown < 0) return [];
+    if (!viewer || (shown < 0 && !edited)) return [];
     return [
       ...viewer.boxes().map((value) => ({ kind: "box", value }) as LabelInput),
       ...viewer.masks().map((value) => ({ kind: "mask", value }) as LabelInput),
@@ -92,7 +161,14 @@ export function mountReviewCase(caseData: ReviewCase, options: ReviewCaseOptions
   async function decide(decision: Decision): Promise<void> {
     if (sending || decided) return;
     const body = decisionBody(
-      { decision, classes: chosen, regions: decision === "reject" || chosen === null ? [] : keptRegions(), note: note.value },
+      {
+        decision,
+        classes: chosen,
+        // Accepting the majority untouched sends no regions (the server takes the majority's);
+        // once the reviewer chose or drew, what is on the image is the truth.
+        regions: decision === "reject" || (chosen === null && !edited) ? [] : keptRegions(),
+        note: note.value,
+      },
       caseData.agreement,
     );
     if (typeof body === "string") {
@@ -165,6 +241,8 @@ export function mountReviewCase(caseData: ReviewCase, options: ReviewCaseOptions
       h("dd", {}, suggestion),
     ),
     imageSlot,
+    tools,
+    drawn,
     h(
       "table",
       { class: "studies review-annotations", "data-testid": "review-annotations" },
@@ -193,7 +271,7 @@ export function mountReviewCase(caseData: ReviewCase, options: ReviewCaseOptions
           h(
             "p",
             { class: "hint" },
-            "Keys: number = choose a class · a = accept (the majority, or what you chose) · e = edit (your class with the shown boxes and masks) · r = reject (with a note)",
+            "Keys: number = choose a class · a = accept (the majority, or what you chose) · e = edit (your class with the boxes and masks on the image: take an annotator's, then redraw them with the tools above) · r = reject (with a note) · ctrl+z / ctrl+shift+z = undo / redo a drawing",
           ),
         ),
     message,
@@ -202,6 +280,7 @@ export function mountReviewCase(caseData: ReviewCase, options: ReviewCaseOptions
   void getSchema(caseData.task, caseData.schema_version)
     .then((answer) => {
       schema = answer;
+      showTools(answer);
       classButtons.replaceChildren(
         ...answer.classes.map((option) => {
           const button = h(
@@ -218,9 +297,16 @@ export function mountReviewCase(caseData: ReviewCase, options: ReviewCaseOptions
     .catch(() => options.onError("The label schema could not be loaded."));
 
   function onKey(event: KeyboardEvent): void {
-    if (decided || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (decided) return;
     const target = event.target;
     if (target instanceof HTMLTextAreaElement || target instanceof HTMLInputElement || target instanceof HTMLSelectElement) return;
+    const drawing = drawingKeys.find((binding) => binding.key === keyOf(event));
+    if (drawing) {
+      event.preventDefault();
+      perform(drawing.action);
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
     const decision = KEYS[event.key.toLowerCase()];
     const option = schema?.classes.find((c) => c.hotkey === event.key);
     if (decision) void decide(decision);
