@@ -328,7 +328,14 @@ class AnnotationCase(models.Model):
                 fields=["task", "instance", "frame_number"], name="case_once_per_image"
             )
         ]
-        indexes = [models.Index(fields=["task", "status"], name="case_task_status")]
+        indexes = [
+            models.Index(fields=["task", "status"], name="case_task_status"),
+            # The queue's order over open cases only (bench/next_case.py: next case walks it and
+            # stops at the first takeable slots instead of sorting every open case).
+            models.Index(
+                fields=["task", "batch", "rank"], condition=Q(status="open"), name="case_open_order"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"case {self.pseudonym}"
@@ -373,7 +380,16 @@ class CaseSlot(models.Model):
                 name="slot_taken_has_annotator",
             ),
         ]
-        indexes = [models.Index(fields=["status", "locked_until"], name="slot_status_lock")]
+        indexes = [
+            models.Index(fields=["status", "locked_until"], name="slot_status_lock"),
+            # Next case probes each open case, in queue order, for a slot not yet submitted:
+            # only those slots are indexed, so the index stays small however many are done.
+            models.Index(
+                fields=["case", "number"],
+                condition=Q(status__in=["free", "locked"]),
+                name="slot_open_by_case",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case} slot {self.number}"

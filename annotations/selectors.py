@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from annotations.models import (
     AnnotationCase,
@@ -75,15 +76,12 @@ def pool_instances_unscored(
 def slot_held(*, user: AbstractBaseUser, task: str) -> CaseSlot | None:
     """The caller's slot of an open case of `task` that they have not submitted, if any (their
     lock may have lapsed: while no one else took it, it is still theirs)."""
-    return (
-        CaseSlot.objects.filter(
-            annotator=user,
-            status=CaseSlot.Status.LOCKED,
-            case__task=task,
-            case__status=AnnotationCase.Status.OPEN,
-        )
-        .order_by("started_at", "pk")
-        .first()
+    return slot_with_case(
+        annotator=user,
+        status=CaseSlot.Status.LOCKED,
+        case__task=task,
+        case__status=AnnotationCase.Status.OPEN,
+        order=("started_at", "pk"),
     )
 
 
@@ -162,14 +160,54 @@ def case_slot_of(*, user: AbstractBaseUser, pseudonym: str) -> CaseSlot:
     """The caller's slot (locked or submitted) of the case called `pseudonym`, with its case;
     NotFound when there is no such case or it was not given to them (the same answer, so a
     pseudonym's existence does not leak)."""
-    slot = (
-        CaseSlot.objects.select_related("case__batch__model_version")
-        .filter(case__pseudonym=pseudonym, annotator=user)
-        .first()
-    )
+    slot = slot_with_case(case__pseudonym=pseudonym, annotator=user)
     if slot is None:
         raise NotFound("No such case among the cases given to you.")
     return slot
+
+
+def slots_with_case() -> QuerySet[CaseSlot]:
+    """CaseSlots with everything their {case} answer needs in the same query: the case, its
+    batch and model version, the image's size (not its stored DICOM JSON), the task's current
+    schema version and the holder's progress in the batch, so that next case costs one SELECT
+    after its UPDATE instead of one per part (bench/next_case.py). Read back by
+    image_size_of, schema_version_of and slot_progress."""
+    mine_in_batch = CaseSlot.objects.filter(
+        annotator_id=OuterRef("annotator_id"), case__batch_id=OuterRef("case__batch_id")
+    )
+    return CaseSlot.objects.select_related("case__batch__model_version").annotate(
+        image_rows=F("case__instance__rows"),
+        image_columns=F("case__instance__columns"),
+        schema_version=Subquery(
+            LabelSchema.objects.filter(task=OuterRef("case__task"))
+            .order_by("-version")
+            .values("version")[:1]
+        ),
+        progress_done=_count(mine_in_batch.filter(status=CaseSlot.Status.SUBMITTED)),
+        progress_before=_count(mine_in_batch.filter(started_at__lte=OuterRef("started_at"))),
+    )
+
+
+def slot_with_case(*, order: tuple[str, ...] = ("pk",), **filters: Any) -> CaseSlot | None:
+    """The first slot of slots_with_case() matching `filters` in `order`, its case carrying
+    what was read with it (image_size, schema_version_current)."""
+    slot = slots_with_case().filter(**filters).order_by(*order).first()
+    if slot is not None:
+        slot.case.image_size = (slot.image_rows, slot.image_columns)  # type: ignore[attr-defined]
+        slot.case.schema_version_current = slot.schema_version  # type: ignore[attr-defined]
+    return slot
+
+
+def _count(slots: QuerySet[CaseSlot]) -> Coalesce:
+    """COUNT of `slots` (all of one annotator) as a scalar subquery, 0 when there are none."""
+    counted = slots.order_by().values("annotator_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+def schema_version_of(case: AnnotationCase) -> int:
+    """The case's task's current schema version, as slots_with_case read it if it did."""
+    version = getattr(case, "schema_version_current", None)
+    return version if version is not None else schema_version_current(task=case.task)
 
 
 def schema_version_current(*, task: str) -> int:
@@ -196,6 +234,8 @@ def image_score_of(case: AnnotationCase) -> float | None:
 
 def image_size_of(case: AnnotationCase) -> tuple[int | None, int | None]:
     """The case image's rows and columns (without loading its stored DICOM JSON)."""
+    if hasattr(case, "image_size"):
+        return case.image_size
     size = Instance.objects.filter(pk=case.instance_id).values_list("rows", "columns").first()
     return size if size is not None else (None, None)
 
@@ -204,15 +244,28 @@ def slot_progress(*, slot: CaseSlot) -> dict[str, int]:
     """The annotator's progress in the slot's batch: slots submitted, the batch's case count,
     and this slot's 1-based place among the ones they were given in it (one query)."""
     started = slot.started_at
-    counts = CaseSlot.objects.filter(
-        annotator_id=slot.annotator_id, case__batch_id=slot.case.batch_id
-    ).aggregate(
-        done=Count("pk", filter=Q(status=CaseSlot.Status.SUBMITTED)),
-        before=Count("pk", filter=Q(started_at__lte=started)) if started else Value(0),
-    )
+    if hasattr(slot, "progress_done"):  # read with the slot (slots_with_case)
+        counts = {"done": slot.progress_done, "before": slot.progress_before}
+    else:
+        counts = CaseSlot.objects.filter(
+            annotator_id=slot.annotator_id, case__batch_id=slot.case.batch_id
+        ).aggregate(
+            done=Count("pk", filter=Q(status=CaseSlot.Status.SUBMITTED)),
+            before=Count("pk", filter=Q(started_at__lte=started)) if started else Value(0),
+        )
     position = counts["before"] if started else counts["done"] + 1
     return {
         "done": counts["done"],
         "batch_size": slot.case.batch.size,
         "position": max(position, 1),
     }
+
+
+def case_labels_of(slot: CaseSlot, *, fresh: bool = False) -> list[Label]:
+    """The slot holder's labels on its case, in order. A slot just taken has none (a holder's
+    labels go when they skip or lose the case), so next case skips the query (`fresh`)."""
+    if fresh:
+        return []
+    return list(
+        Label.objects.filter(case_id=slot.case_id, author_id=slot.annotator_id).order_by("pk")
+    )

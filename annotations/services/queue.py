@@ -30,7 +30,13 @@ from annotations.models import (
     Label,
     QueueSettings,
 )
-from annotations.selectors import PoolRows, pool_rows, slot_held, slots_takeable
+from annotations.selectors import (
+    PoolRows,
+    pool_rows,
+    slot_held,
+    slot_with_case,
+    slots_takeable,
+)
 from archive.models import Instance
 from config.errors import Conflict, DomainError, NotFound
 from ml.core.active_learning.pool import EmptyPoolError, PoolInput, PoolScores
@@ -181,7 +187,10 @@ def _take(
             )
             if not taken:
                 return None
-            slot = CaseSlot.objects.select_related("case__batch__model_version").get(pk=slot_id)
+            slot = slot_with_case(pk=slot_id)
+            if slot is None:  # pragma: no cover - the row was just updated in this transaction
+                return None
+            slot.just_taken = True  # type: ignore[attr-defined]  # no labels yet (case_data)
             if slot.previous_annotator_id is not None:
                 _drafts_remove(slot)
     except IntegrityError:

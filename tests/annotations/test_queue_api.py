@@ -217,3 +217,31 @@ def test_a_slot_taken_over_after_its_lock_expired_takes_the_late_holders_drafts_
     slot = CaseSlot.objects.get(case__pseudonym=case["id"])
     assert slot.status == "locked" and slot.annotator.username == "taker"
     assert late.get(f"/api/annotate/cases/{case['id']}").status_code == 404
+
+
+def test_next_case_costs_a_handful_of_queries_however_far_the_annotator_is(
+    api_client_as, scored_pool
+):
+    """The queries a next case costs do not grow with the annotator's progress or the batch:
+    the slot, its case, image size, schema version and progress come back in one SELECT after
+    the UPDATE that takes it (bench/next_case.py measures the latency this buys)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotations.services.queue import batch_choose
+
+    batch_choose(task=TASK)  # chosen ahead, as the queue's worker does
+    client = api_client_as("annotator-a")
+    counts = []
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as queries:
+            case = client.post("/api/annotate/next", {}, format="json").json()
+        counts.append(len([q for q in queries if "SAVEPOINT" not in q["sql"]]))
+        CaseSlot.objects.filter(
+            case__pseudonym=case["id"], annotator__username="annotator-a"
+        ).update(status="submitted")
+
+    # At most: token, 2 permission reads, settings, held slot, takeable slots, UPDATE, the
+    # slot's SELECT, the free-slot check, the pre-annotation's image score (16 before).
+    assert max(counts) <= 10, counts
+    assert case["progress"] == {"done": 2, "batch_size": 3, "position": 3}
