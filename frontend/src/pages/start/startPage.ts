@@ -1,28 +1,26 @@
 /**
- * The start page for users whose roles open no worklist (annotators, until the annotation
- * workspace exists): who they are, what their role lets them do, what is coming, their settings
- * and sign out. It asks the server for nothing, so no request of it can be refused.
+ * The start page for users whose roles open neither the worklist nor the annotation workspace
+ * at "/": who they are, what their role lets them do, links to the pages it opens (/annotate,
+ * /review), their settings and sign out. It asks the server for nothing, so no request of it can
+ * be refused.
  */
 
 import type { Me } from "../../api/me";
 import { h } from "../dom";
 import { signOutForm } from "../header";
+import { startLinks } from "./startLinks";
 import "./start.css";
 
 /** What each role does here, in the words the start page uses. */
 const ROLE_WORK: Record<string, string> = {
   radiologist: "Radiologist: read studies from the worklist, with the AI's findings beside them.",
-  reviewer: "Reviewer: follow the worklist and turnaround, and view studies without reading them.",
+  reviewer:
+    "Reviewer: follow the worklist and turnaround, view studies without reading them, and settle " +
+    "annotators' labels (accept, edit or reject), with the agreement between annotators.",
   admin: "Admin: manage users, models and the archive.",
-  annotator:
-    "Annotator: label de-identified images for the model to learn from, and review each other's labels.",
+  annotator: "Annotator: label de-identified images in the annotation workspace for the model to learn from.",
   modality: "Modality: send images to the archive (an integration account, not for the browser).",
 };
-
-const ANNOTATION_COMING =
-  "The annotation workspace is being built. When it is ready it opens here: a queue of " +
-  "de-identified images, the most useful to label first, with tools for labels, boxes and " +
-  "masks, and a review of labels where two annotators disagree.";
 
 function roleList(roles: readonly string[]): HTMLElement {
   return h("ul", { class: "start-roles" }, ...roles.map((role) => h("li", {}, ROLE_WORK[role] ?? role)));
@@ -51,8 +49,16 @@ function whatYouCanDo(me: Me): HTMLElement[] {
     ];
   }
   const parts = [h("h2", {}, "Your role"), roleList(me.roles)];
-  if (me.roles.includes("annotator")) {
-    parts.push(h("h2", {}, "Coming next"), h("p", {}, ANNOTATION_COMING));
+  const links = startLinks(me.roles);
+  if (links.length) {
+    parts.push(
+      h("h2", {}, "Where to go"),
+      h(
+        "ul",
+        { class: "start-links", "data-testid": "start-links" },
+        ...links.map((link) => h("li", {}, h("a", { href: link.href }, link.caption), `: ${link.what}`)),
+      ),
+    );
   }
   return parts;
 }
