@@ -135,6 +135,8 @@ class LabelSchemaListApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         schema = label_schema_create(
-            task=_task_param(request), created_by=request.user, **body.validated_data
+            task=_task_param(request),
+            created_by=request.user,  # type: ignore[arg-type]  # CanAddSchema: signed in
+            **body.validated_data,
         )
         return Response(label_schema_data(schema), status=201)

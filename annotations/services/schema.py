@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
@@ -104,7 +104,7 @@ def label_schema_create(
     multi_label: bool,
     box_classes: Any,
     mask_classes: Any,
-    created_by: AbstractBaseUser | None,
+    created_by: User | None,
     note: str = "",
 ) -> LabelSchema:
     """Add version n+1 of the task's schema. Labels keep the version they were made under, so
