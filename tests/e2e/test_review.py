@@ -88,14 +88,25 @@ def drag(page: Page, area: Locator, start: tuple[float, float], end: tuple[float
     page.mouse.up()
 
 
+def image_point(area: Locator, rows: int, columns: int, x: float, y: float) -> tuple[float, float]:
+    """Where image pixel (x, y) is on the page: the viewer fits the whole frame in its viewport,
+    centred, with square pixels (as Cornerstone's stack viewport does before any zoom)."""
+    bounds = area.bounding_box()
+    assert bounds is not None
+    scale = min(bounds["width"] / columns, bounds["height"] / rows)
+    left = bounds["x"] + (bounds["width"] - columns * scale) / 2
+    top = bounds["y"] + (bounds["height"] - rows * scale) / 2
+    return left + x * scale, top + y * scale
+
+
 def test_a_reviewer_redraws_an_annotators_regions_and_the_edit_stores_them(
     app_server: str, make_user: Callable[..., object]
 ) -> None:
     from annotations.models import Label
 
     make_user("reviewer")
-    kept = box(40, 40, 60, 60)
-    disputed = labelled_case(1, [NEGATIVE, POSITIVE], regions={1: [kept]})
+    taken = box(40, 40, 60, 60)
+    disputed = labelled_case(1, [NEGATIVE, POSITIVE], regions={1: [taken]})
     rows, columns = disputed.instance.rows, disputed.instance.columns
 
     with launch_chromium() as browser:
@@ -112,35 +123,40 @@ def test_a_reviewer_redraws_an_annotators_regions_and_the_edit_stores_them(
         expect(drawn).to_have_attribute("data-boxes", "1")
         expect(drawn).to_have_attribute("data-edited", "false")
 
-        # The workspace's tools: a brush stroke (key m) and a second box (the Box button).
+        # The workspace's box tool (key b): the box's lower right corner dragged 20 px right and
+        # 10 px down, so the box is edited, not a second one drawn.
         viewport = case.locator(".annotate-viewport")
-        page.keyboard.press("m")
+        page.keyboard.press("b")
+        page.mouse.move(*image_point(viewport, rows, columns, 100, 100))
+        page.mouse.down()
+        for step in range(1, 11):
+            page.mouse.move(*image_point(viewport, rows, columns, 100 + 2 * step, 100 + step))
+        page.mouse.up()
+        expect(drawn).to_have_attribute("data-edited", "true")
+        expect(drawn).to_have_attribute("data-boxes", "1")
+
+        # A brush stroke (the Brush button); undo takes it back, redo brings it again.
+        case.get_by_role("group", name="Drawing tools").locator('[data-tool="brush"]').click()
         drag(page, viewport, (0.45, 0.7), (0.55, 0.72))
         expect(drawn).not_to_have_attribute("data-mask-pixels", "0")
-        expect(drawn).to_have_attribute("data-edited", "true")
-        case.get_by_role("group", name="Drawing tools").locator('[data-tool="box"]').click()
-        drag(page, viewport, (0.45, 0.3), (0.55, 0.45))
-        expect(drawn).to_have_attribute("data-boxes", "2")
-        # Undo takes the new box back, redo brings it again.
+        pixels = drawn.get_attribute("data-mask-pixels") or ""
         page.keyboard.press("Control+z")
-        expect(drawn).to_have_attribute("data-boxes", "1")
+        expect(drawn).to_have_attribute("data-mask-pixels", "0")
         page.keyboard.press("Control+Shift+z")
-        expect(drawn).to_have_attribute("data-boxes", "2")
-        pixels = int(drawn.get_attribute("data-mask-pixels") or 0)
+        expect(drawn).to_have_attribute("data-mask-pixels", pixels)
         screenshot(page, "review-edit-drawn")
 
         page.keyboard.press("e")
         expect(page).to_have_url(f"{app_server}/review", timeout=15_000)
 
     truth = list(Label.objects.filter(source=Label.Source.ADJUDICATED, case=disputed))
-    assert sorted(label.kind for label in truth) == ["box", "box", "class", "mask"], truth
+    assert sorted(label.kind for label in truth) == ["box", "class", "mask"], truth
     assert next(label.value for label in truth if label.kind == "class") == POSITIVE
-    boxes = [label.value for label in truth if label.kind == "box"]
-    assert kept["value"] in boxes  # the annotator's box, as it was
-    drawn_box = next(value for value in boxes if value != kept["value"])
-    assert drawn_box["width"] > 0 and drawn_box["height"] > 0
-    assert drawn_box["y"] + drawn_box["height"] < rows * 0.5  # where it was dragged, above the mask
+    edited = next(label.value for label in truth if label.kind == "box")
+    assert edited["class"] == taken["value"]["class"]
+    assert (edited["x"], edited["y"]) == pytest.approx((40, 40), abs=1.5)
+    assert (edited["width"], edited["height"]) == pytest.approx((80, 70), abs=3)
     mask = next(label.value for label in truth if label.kind == "mask")
     assert (mask["rows"], mask["columns"]) == (rows, columns)
-    assert sum(mask["rle"][1::2]) == pixels > 0
+    assert sum(mask["rle"][1::2]) == int(pixels) > 0
     assert all(label.provenance["decision"] == "edit" for label in truth)
