@@ -58,6 +58,7 @@ urlpatterns: list = [
         queue_apis.QueueSettingsApi.as_view(),
         name="annotate-queue-settings",
     ),
+    path("annotate/strategies", queue_apis.StrategyListApi.as_view(), name="annotate-strategies"),
     # Admins' exports and imports (annotations/apis/exports.py)
     path("annotate/export", export_apis.DatasetExportApi.as_view(), name="annotate-export"),
     path(

@@ -133,3 +133,24 @@ class QueueSettingsApi(APIView):
         body.is_valid(raise_exception=True)
         row = queue_settings_update(task=task, actor=request.user, **body.validated_data)
         return Response(self.OutputSerializer(row).data)
+
+
+class StrategyListApi(APIView):
+    """The active-learning strategies an admin may choose, by key with their display names, in
+    the registry's order: the settings page's select shows words, and PUT queue-settings takes
+    the key. Admins only, as the settings they serve."""
+
+    permission_classes = [CanChangeQueueSettings]
+
+    class OutputSerializer(serializers.Serializer):
+        key = serializers.CharField()
+        display_name = serializers.CharField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(
+            [
+                {"key": key, "display_name": strategy.display_name}
+                for key, strategy in STRATEGIES.items()
+            ]
+        )

@@ -245,3 +245,17 @@ def test_next_case_costs_a_handful_of_queries_however_far_the_annotator_is(
     # slot's SELECT, the free-slot check, the pre-annotation's image score (16 before).
     assert max(counts) <= 10, counts
     assert case["progress"] == {"done": 2, "batch_size": 3, "position": 3}
+
+
+def test_an_admin_lists_the_strategies_with_their_display_names(client_for):
+    response = client_for("admin").get("/api/annotate/strategies")
+
+    assert response.status_code == 200
+    strategies = {entry["key"]: entry["display_name"] for entry in response.json()}
+    assert strategies["entropy"] == "Uncertainty: entropy"
+    assert "weighted_kmeans_pp" in strategies and "random" in strategies
+
+
+@pytest.mark.parametrize("role", [None, "annotator", "radiologist", "reviewer"])
+def test_only_admins_list_the_strategies(client_for, role):
+    assert client_for(role).get("/api/annotate/strategies").status_code in (401, 403)
