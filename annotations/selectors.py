@@ -4,15 +4,18 @@ batch is chosen from, and a case as its annotator sees it."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from annotations.models import (
+    AnnotationBatch,
     AnnotationCase,
     CaseSkip,
     CaseSlot,
@@ -23,6 +26,7 @@ from annotations.models import (
 from archive.models import Instance
 from config.errors import NotFound
 from ml.core.tasks import task_get
+from ml.models import ModelVersion
 
 # ImageScore columns a batch choice reads, in this order.
 POOL_COLUMNS = (
@@ -39,6 +43,12 @@ POOL_COLUMNS = (
     "embedding",
     "embedding_dim",
 )
+
+
+def one_statement() -> bool:
+    """Whether the queue's hot paths use their precompiled PostgreSQL statements (SKIP LOCKED,
+    LATERAL); the portable ORM path serves SQLite, the embedded default (scripts/run)."""
+    return connection.vendor == "postgresql"
 
 
 def labelled_q(*, task: str, instance_ref: str = "pk", study_ref: str = "series__study_id") -> Q:
@@ -167,7 +177,10 @@ def case_slot_of(*, user: AbstractBaseUser, pseudonym: str) -> CaseSlot:
     """The caller's slot (locked or submitted) of the case called `pseudonym`, with its case;
     NotFound when there is no such case or it was not given to them (the same answer, so a
     pseudonym's existence does not leak)."""
-    slot = slot_with_case(case__pseudonym=pseudonym, annotator=user)
+    if one_statement():
+        slot = slot_case_read(pseudonym=pseudonym, user_id=user.pk)
+    else:
+        slot = slot_with_case(case__pseudonym=pseudonym, annotator=user)
     if slot is None:
         raise NotFound("No such case among the cases given to you.")
     return slot
@@ -276,3 +289,130 @@ def case_labels_of(slot: CaseSlot, *, fresh: bool = False) -> list[Label]:
     return list(
         Label.objects.filter(case_id=slot.case_id, author_id=slot.annotator_id).order_by("pk")
     )
+
+
+# --- PostgreSQL: the {case} of a slot in one precompiled SELECT --------------------------------
+# Next case is the annotators' hottest request; building slots_with_case() with its Subqueries
+# cost more CPU than running it (Django's query compilation, bench/next_case.py). The same read
+# as one fixed SQL string: the slot, its case, batch and model version, the image's size, the
+# task's current schema version, the holder's progress in the batch, the pool score behind the
+# pre-annotation, and (for next case) the free slots left, counted up to a limit.
+
+
+def _columns(alias: str, model: Any, names: tuple[str, ...] | None = None) -> list[str]:
+    fields = [f for f in model._meta.concrete_fields if names is None or f.attname in names]
+    return [f'{alias}."{f.column}"' for f in fields]
+
+
+def _attnames(model: Any, names: tuple[str, ...] | None = None) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if names is None or f.attname in names]
+
+
+_VERSION_FIELDS = ("id", "task", "version", "threshold", "calibration", "is_active")
+_SLOT_ATTS = _attnames(CaseSlot)
+_CASE_ATTS = _attnames(AnnotationCase)
+_BATCH_ATTS = _attnames(AnnotationBatch)
+_VERSION_ATTS = _attnames(ModelVersion, _VERSION_FIELDS)
+_CASE_SELECT = """
+SELECT {slot}, {case}, {batch}, {version},
+       i."rows", i."columns",
+       (SELECT ls.version FROM annotations_labelschema ls WHERE ls.task = c.task
+        ORDER BY ls.version DESC LIMIT 1) AS schema_version,
+       (SELECT count(*) FROM annotations_caseslot p
+        JOIN annotations_annotationcase pc ON pc.id = p.case_id
+        WHERE p.annotator_id = s.annotator_id AND pc.batch_id = c.batch_id
+          AND p.status = 'submitted') AS progress_done,
+       (SELECT count(*) FROM annotations_caseslot p
+        JOIN annotations_annotationcase pc ON pc.id = p.case_id
+        WHERE p.annotator_id = s.annotator_id AND pc.batch_id = c.batch_id
+          AND p.started_at <= s.started_at) AS progress_before,
+       sc.probability, sc.hot_box,
+       (SELECT count(*) FROM (
+          SELECT 1 FROM annotations_caseslot f
+          JOIN annotations_annotationcase fc ON fc.id = f.case_id
+          WHERE fc.task = c.task AND fc.status = 'open' AND f.status = 'free'
+          LIMIT %(free_limit)s) AS free) AS free_slots
+FROM annotations_caseslot s
+JOIN annotations_annotationcase c ON c.id = s.case_id
+JOIN annotations_annotationbatch b ON b.id = c.batch_id
+LEFT JOIN ml_modelversion v ON v.id = b.model_version_id
+JOIN archive_instance i ON i.id = c.instance_id
+LEFT JOIN LATERAL (
+    SELECT sc.probability, sc.hot_box FROM annotations_imagescore sc
+    WHERE sc.task = c.task AND sc.model_version_id = b.model_version_id
+      AND sc.instance_id = c.instance_id AND sc.frame_number = c.frame_number
+    ORDER BY sc.id LIMIT 1) sc ON true
+""".format(  # noqa: S608 - column names from the models' own metadata, no input
+    slot=", ".join(_columns("s", CaseSlot)),
+    case=", ".join(_columns("c", AnnotationCase)),
+    batch=", ".join(_columns("b", AnnotationBatch)),
+    version=", ".join(_columns("v", ModelVersion, _VERSION_FIELDS)),
+)
+CASE_BY_SLOT_SQL = _CASE_SELECT + "WHERE s.id = %(slot_id)s"
+CASE_BY_PSEUDONYM_SQL = (
+    _CASE_SELECT
+    + "WHERE c.pseudonym = %(pseudonym)s AND s.annotator_id = %(user_id)s ORDER BY s.id LIMIT 1"
+)
+
+
+def _model_from(model: Any, attnames: list[str], values: Any) -> Any:
+    """A model instance from raw values, through the fields' own converters (JSON is text)."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    converted = []
+    for name, value in zip(attnames, values, strict=True):
+        field = fields[name]
+        if value is not None and hasattr(field, "from_db_value"):
+            value = field.from_db_value(value, None, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, attnames, converted)
+
+
+def slot_case_read(
+    *,
+    slot_id: int | None = None,
+    pseudonym: str | None = None,
+    user_id: int | None = None,
+    free_limit: int = 0,
+) -> CaseSlot | None:
+    """The slot (by id, or the user's of the case called `pseudonym`) with all its {case}
+    answer reads, in one SELECT (PostgreSQL). slot.free_slots: the task's free slots, counted
+    up to `free_limit`."""
+    sql = CASE_BY_SLOT_SQL if slot_id is not None else CASE_BY_PSEUDONYM_SQL
+    params = {
+        "slot_id": slot_id,
+        "pseudonym": pseudonym,
+        "user_id": user_id,
+        "free_limit": free_limit,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    at = 0
+    parts = []
+    for model, names in (
+        (CaseSlot, _SLOT_ATTS),
+        (AnnotationCase, _CASE_ATTS),
+        (AnnotationBatch, _BATCH_ATTS),
+        (ModelVersion, _VERSION_ATTS),
+    ):
+        parts.append((model, names, row[at : at + len(names)]))
+        at += len(names)
+    slot, case, batch, version = (_model_from(*part) for part in parts)
+    rows, columns, schema_version, done, before, probability, hot_box, free = row[at:]
+    batch.model_version = version if batch.model_version_id is not None else None
+    case.batch = batch
+    slot.case = case
+    case.image_size = (rows, columns)
+    case.schema_version_current = schema_version
+    case.pre_score = (  # read with the case: serializers.pre_annotation skips its query
+        None if probability is None else {"probability": probability, "hot_box": _json(hot_box)}
+    )
+    slot.progress_done, slot.progress_before = done, before
+    slot.free_slots = free
+    return slot
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value

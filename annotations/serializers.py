@@ -81,7 +81,9 @@ def pre_annotation(case: AnnotationCase) -> dict[str, Any]:
     the annotator would only have to delete it."""
     version = case.batch.model_version
     score = (
-        ImageScore.objects.filter(
+        case.pre_score  # read with the case (selectors.slot_case_read)
+        if hasattr(case, "pre_score")
+        else ImageScore.objects.filter(
             task=case.task,
             model_version_id=case.batch.model_version_id,
             instance_id=case.instance_id,

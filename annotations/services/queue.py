@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -32,7 +32,9 @@ from annotations.models import (
 )
 from annotations.selectors import (
     PoolRows,
+    one_statement,
     pool_rows,
+    slot_case_read,
     slot_held,
     slot_with_case,
     slots_takeable,
@@ -69,6 +71,23 @@ def queue_settings_get(*, task: str) -> QueueSettings:
     return settings_row
 
 
+SETTINGS_SQL = "SELECT {} FROM annotations_queuesettings WHERE task = %s".format(  # noqa: S608
+    ", ".join(f'"{field.column}"' for field in QueueSettings._meta.concrete_fields)
+)
+
+
+def _queue_settings_read(task: str) -> QueueSettings:
+    """queue_settings_get by one precompiled SELECT (next case reads it every time)."""
+    task_get(task)
+    with connection.cursor() as cursor:
+        cursor.execute(SETTINGS_SQL, [task])
+        row = cursor.fetchone()
+    if row is None:
+        return queue_settings_get(task=task)
+    names = [field.attname for field in QueueSettings._meta.concrete_fields]
+    return QueueSettings.from_db(connection.alias, names, row)
+
+
 def queue_settings_update(*, task: str, actor: AbstractBaseUser, **changes: Any) -> QueueSettings:
     """Change the task's strategy, labels_required, batch_size or lock_seconds. A strategy must
     be registered (ml.core.active_learning.registry); DomainError naming the known ones
@@ -98,7 +117,18 @@ def case_next(*, user: AbstractBaseUser, task: str) -> CaseSlot | None:
     may take in (batch, rank) order, choosing a new batch when none is left for them. None when
     the pool has nothing left. Conflict only if other callers won every race ATTEMPTS times.
     """
+    if one_statement():
+        settings_row = _queue_settings_read(task)
+        return _case_next_one_statement(user=user, task=task, settings_row=settings_row)
     settings_row = queue_settings_get(task=task)
+    return case_next_portable(user=user, task=task, settings_row=settings_row)
+
+
+def case_next_portable(
+    *, user: AbstractBaseUser, task: str, settings_row: QueueSettings
+) -> CaseSlot | None:
+    """case_next with the ORM on any database (SQLite, the embedded default): candidates are
+    read first, then tried one conditional UPDATE each."""
     lock = dt.timedelta(seconds=settings_row.lock_seconds)
     held = slot_held(user=user, task=task)
     if held is not None and _renew(held, user=user, lock=lock):
@@ -123,12 +153,98 @@ def case_next(*, user: AbstractBaseUser, task: str) -> CaseSlot | None:
     raise Conflict("Other annotators are taking cases right now; try again.")
 
 
-def _choose_ahead(*, task: str, settings_row: QueueSettings) -> None:
+# PostgreSQL: renew the lock of the slot the caller holds, if any, in one statement.
+RENEW_SQL = """
+UPDATE annotations_caseslot SET locked_until = %(until)s
+WHERE annotator_id = %(user_id)s AND status = 'locked' AND id = (
+    SELECT s.id FROM annotations_caseslot s
+    JOIN annotations_annotationcase c ON c.id = s.case_id
+    WHERE s.annotator_id = %(user_id)s AND s.status = 'locked'
+      AND c.task = %(task)s AND c.status = 'open'
+    ORDER BY s.started_at, s.id
+    LIMIT 1)
+RETURNING id
+"""
+# PostgreSQL: take the first slot the caller may take, in (batch, rank, number) order, in one
+# statement. SKIP LOCKED passes over slots other takers are taking this instant, so concurrent
+# callers neither wait for nor collide with each other; the row is re-checked once locked.
+TAKE_SQL = """
+UPDATE annotations_caseslot AS t
+SET status = 'locked', annotator_id = %(user_id)s,
+    previous_annotator_id = COALESCE(t.annotator_id, t.previous_annotator_id),
+    locked_until = %(until)s, started_at = %(now)s, submitted_at = NULL, seconds_spent = NULL
+WHERE t.id = (
+    SELECT s.id FROM annotations_caseslot s
+    JOIN annotations_annotationcase c ON c.id = s.case_id
+    WHERE c.task = %(task)s AND c.status = 'open' AND s.status IN ('free', 'locked')
+      AND (s.status = 'free' OR s.locked_until < %(now)s)
+      AND NOT EXISTS (SELECT 1 FROM annotations_caseslot m
+                      WHERE m.case_id = s.case_id AND m.annotator_id = %(user_id)s)
+      AND NOT EXISTS (SELECT 1 FROM annotations_caseskip k
+                      WHERE k.case_id = s.case_id AND k.annotator_id = %(user_id)s)
+    ORDER BY c.batch_id, c.rank, s.number
+    LIMIT 1
+    FOR UPDATE OF s SKIP LOCKED)
+RETURNING t.id, t.previous_annotator_id
+"""
+
+
+def _case_next_one_statement(
+    *, user: AbstractBaseUser, task: str, settings_row: QueueSettings
+) -> CaseSlot | None:
+    """case_next on PostgreSQL: renew the held slot, else take one, each one precompiled
+    statement (no candidates read first, no retries for races), then read the {case} in one
+    SELECT (selectors.slot_case_read). Django's query compilation, not the database, was most
+    of next case's cost (bench/README.md)."""
+    lock = dt.timedelta(seconds=settings_row.lock_seconds)
+    low_water = _low_water(settings_row)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(RENEW_SQL, {"until": now + lock, "user_id": user.pk, "task": task})
+        renewed = cursor.fetchone()
+    if renewed is not None:
+        return slot_case_read(slot_id=renewed[0])
+    chose_batch = False
+    for _attempt in range(ATTEMPTS):
+        now = timezone.now()
+        params = {"user_id": user.pk, "task": task, "now": now, "until": now + lock}
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(TAKE_SQL, params)
+                taken = cursor.fetchone()
+                if taken is not None:
+                    slot = slot_case_read(slot_id=taken[0], free_limit=low_water)
+                    if slot is None:  # pragma: no cover - updated in this transaction
+                        return None
+                    slot.just_taken = True  # type: ignore[attr-defined]  # no labels yet
+                    if slot.previous_annotator_id is not None:
+                        _drafts_remove(slot)
+        except IntegrityError:
+            continue  # the same user took another slot of this case at this very moment
+        if taken is None:
+            if chose_batch or not batch_choose(task=task, for_user=user):
+                return None
+            chose_batch = True
+            continue
+        _choose_ahead(task=task, settings_row=settings_row, free=slot.free_slots)  # type: ignore[attr-defined]
+        logger.info("case_given case_id=%s slot=%s user_id=%s", slot.case_id, slot.number, user.pk)
+        return slot
+    raise Conflict("Other annotators are taking cases right now; try again.")
+
+
+def _low_water(settings_row: QueueSettings) -> int:
+    return max(LOW_WATER_SLOTS, settings_row.batch_size * settings_row.labels_required)
+
+
+def _choose_ahead(*, task: str, settings_row: QueueSettings, free: int | None = None) -> None:
     """Have the next batch chosen before the free slots run out, by a Celery task
     (annotations/queue_tasks.py says why not here), so that callers do not wait for the choice.
-    If the broker is down, callers who find nothing left choose it themselves."""
-    low_water = max(LOW_WATER_SLOTS, settings_row.batch_size * settings_row.labels_required)
-    if _free_slots(task, limit=low_water) >= low_water:
+    If the broker is down, callers who find nothing left choose it themselves. `free`: the free
+    slots, counted up to the low-water mark, when the caller read them already."""
+    low_water = _low_water(settings_row)
+    if free is None:
+        free = _free_slots(task, limit=low_water)
+    if free >= low_water:
         return
 
     def send() -> None:

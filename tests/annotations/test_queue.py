@@ -120,6 +120,20 @@ def annotators(make_user):
     return [make_user("annotator", f"annotator-{i}") for i in range(3)]
 
 
+@pytest.fixture(autouse=True, params=["one_statement", "portable"])
+def queue_path(request):
+    """Every test here runs both ways of giving a slot: PostgreSQL's one statement (SKIP
+    LOCKED) and the portable ORM path that SQLite, the embedded default, takes."""
+    if request.param == "one_statement":
+        yield request.param
+        return
+    with (
+        mock.patch("annotations.services.queue.one_statement", return_value=False),
+        mock.patch("annotations.selectors.one_statement", return_value=False),
+    ):
+        yield request.param
+
+
 @pytest.mark.django_db
 def test_the_first_request_chooses_a_batch_with_the_strategy_and_keeps_its_reasons(annotators):
     version, _images = pool(6, batch_size=4, labels_required=2, strategy="entropy")
