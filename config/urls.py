@@ -17,6 +17,7 @@ FRONTEND_PAGES = [
     "dashboard",
     "settings/shortcuts",
     "annotate",
+    "annotate/settings",  # the admin's settings page; before the cases (16 hex digits)
     "annotate/<str:case_id>",
     "review",
     "review/agreement",

@@ -23,3 +23,9 @@ export function canRead(roles: readonly string[]): boolean {
 export function canAnnotate(roles: readonly string[]): boolean {
   return roles.includes("annotator");
 }
+
+/** annotations.add_labelschema and change_queuesettings in accounts/roles.py: admins edit the label
+ * schema and choose the queue's strategy, k, batch size and lock time. */
+export function canManageAnnotation(roles: readonly string[]): boolean {
+  return roles.includes("admin");
+}

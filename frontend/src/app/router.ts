@@ -15,7 +15,7 @@ import { mountStartPage } from "../pages/start/startPage";
 import { mountReadingPage } from "../reading/readingPage";
 import { mountShortcutSettings } from "../settings/shortcutSettings";
 import { mountWorklistPage } from "../worklist/worklistPage";
-import { canAnnotate, canReadArchive, canSeeWorklist } from "./roles";
+import { canAnnotate, canManageAnnotation, canReadArchive, canSeeWorklist } from "./roles";
 import { type Route, isAppPath, readingPath, routeFor, sectionOf } from "./routes";
 
 /** What a page may ask of the router. */
@@ -41,6 +41,7 @@ const TITLES: Record<Route["page"], string> = {
   annotate: "Annotation",
   review: "Review",
   agreement: "Agreement",
+  "annotation-settings": "Annotation settings",
   "not-found": "Not found",
 };
 
@@ -131,6 +132,13 @@ function mount(route: Route, root: HTMLElement, context: PageContext, worklistUr
       return canSeeAgreement(context.me.roles)
         ? mountAgreementPage(root)
         : notice(root, "Your role may not see agreement figures.");
+    case "annotation-settings":
+      return canManageAnnotation(context.me.roles)
+        ? lazyPage(root, async () => {
+            const { mountAnnotationSettingsPage } = await import("../annotationSettings/settingsPage");
+            return mountAnnotationSettingsPage;
+          })
+        : notice(root, "Your role may not change the annotation settings.");
     case "not-found":
       return notice(root, "There is no page at this address.");
   }

@@ -19,6 +19,16 @@ describe("routeFor", () => {
     expect(routeFor("/nowhere", [])).toEqual({ page: "not-found" });
   });
 
+  it("opens the annotation settings at /annotate/settings, not a case called settings", () => {
+    expect(routeFor("/annotate/settings", ["admin"])).toEqual({ page: "annotation-settings" });
+    expect(routeFor("/annotate/settings/", ["annotator"])).toEqual({ page: "annotation-settings" });
+    expect(routeFor("/annotate/0123456789abcdef", ["annotator"])).toEqual({
+      page: "annotate",
+      pseudonym: "0123456789abcdef",
+    });
+    expect(sectionOf({ page: "annotation-settings" })).toBe("annotation-settings");
+  });
+
   it("reads the study of a reading page", () => {
     const uid = "1.2.826.0.1.3680043.8.498.1";
     expect(routeFor(readingPath(uid), [])).toEqual({ page: "reading", studyUid: uid });

@@ -12,9 +12,18 @@ export type Route =
   | { page: "annotate"; pseudonym: string | null }
   | { page: "review"; pseudonym: string | null }
   | { page: "agreement" }
+  | { page: "annotation-settings" }
   | { page: "not-found" };
 
-export type Section = "start" | "worklist" | "archive" | "dashboard" | "shortcuts" | "annotate" | "review";
+export type Section =
+  | "start"
+  | "worklist"
+  | "archive"
+  | "dashboard"
+  | "shortcuts"
+  | "annotate"
+  | "review"
+  | "annotation-settings";
 
 const FIXED: Record<string, Route> = {
   "/worklist": { page: "worklist" },
@@ -22,6 +31,8 @@ const FIXED: Record<string, Route> = {
   "/dashboard": { page: "dashboard" },
   "/settings/shortcuts": { page: "shortcuts" },
   "/review/agreement": { page: "agreement" },
+  // Before the workspace's /annotate/<pseudonym>: pseudonyms are 16 hex digits, never "settings".
+  "/annotate/settings": { page: "annotation-settings" },
 };
 const READING = /^\/read\/([^/]+)\/?$/;
 const ANNOTATE = /^\/annotate(?:\/([^/]+))?\/?$/;
@@ -36,6 +47,8 @@ export function routeFor(pathname: string, roles: readonly string[]): Route {
     if (canSeeWorklist(roles)) return { page: "worklist" };
     return canAnnotate(roles) ? { page: "annotate", pseudonym: null } : { page: "start" };
   }
+  const fixed = FIXED[pathname.replace(/\/$/, "")];
+  if (fixed) return fixed;
   const annotate = ANNOTATE.exec(pathname);
   if (annotate) {
     try {
@@ -44,8 +57,6 @@ export function routeFor(pathname: string, roles: readonly string[]): Route {
       return { page: "not-found" };
     }
   }
-  const fixed = FIXED[pathname.replace(/\/$/, "")];
-  if (fixed) return fixed;
   const review = REVIEW.exec(pathname);
   if (review) {
     try {
@@ -89,6 +100,8 @@ export function sectionOf(route: Route): Section | null {
       return route.page;
     case "agreement":
       return "review";
+    case "annotation-settings":
+      return route.page;
     case "not-found":
       return null;
   }

@@ -2,7 +2,7 @@
 
 import { readCookie } from "../api/http";
 import type { Me } from "../api/me";
-import { canAnnotate, canReadArchive, canSeeWorklist } from "../app/roles";
+import { canAnnotate, canManageAnnotation, canReadArchive, canSeeWorklist } from "../app/roles";
 import type { Section } from "../app/routes";
 import { canReview } from "../review/reviewRoles";
 import { h } from "./dom";
@@ -26,6 +26,12 @@ const TABS: { section: Section; label: string; href: string; shows: (roles: Role
   { section: "review", label: "Review", href: "/review", shows: canReview },
   { section: "archive", label: "Archive", href: "/archive", shows: canReadArchive },
   { section: "dashboard", label: "Dashboard", href: "/dashboard", shows: canSeeWorklist },
+  {
+    section: "annotation-settings",
+    label: "Annotation settings",
+    href: "/annotate/settings",
+    shows: canManageAnnotation,
+  },
   { section: "shortcuts", label: "Shortcuts", href: "/settings/shortcuts", shows: (roles) => !!roles[0] },
 ];
 
