@@ -10,7 +10,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from annotations.models import (
@@ -345,3 +345,42 @@ def test_sixteen_annotators_asking_at_once_never_get_the_same_slot(make_user):
     assert taken.count() == 16
     pairs = list(taken.values_list("case_id", "annotator_id"))
     assert len(set(pairs)) == 16
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slot_another_taker_has_locked_is_passed_over_without_waiting(make_user, queue_path):
+    """PostgreSQL's one statement skips a slot someone else is taking this instant (SKIP
+    LOCKED) and gives the next one, where an UPDATE of that row would wait for its lock."""
+    if queue_path == "portable":
+        pytest.skip("SKIP LOCKED is the PostgreSQL path's")
+    pool(3, batch_size=3, labels_required=1, strategy="entropy")
+    from annotations.services.queue import batch_choose
+
+    batch_choose(task=TASK)
+    first = CaseSlot.objects.order_by("case__rank", "number").first()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                CaseSlot.objects.select_for_update().get(pk=first.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting would fail the test, not hang it
+        slot = case_next(user=make_user("annotator", "taker"), task=TASK)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    assert slot is not None and slot.pk != first.pk
+    assert CaseSlot.objects.get(pk=first.pk).status == "free"
