@@ -206,22 +206,11 @@ def _case_next_one_statement(
         return slot_case_read(slot_id=renewed[0])
     chose_batch = False
     for _attempt in range(ATTEMPTS):
-        now = timezone.now()
-        params = {"user_id": user.pk, "task": task, "now": now, "until": now + lock}
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(TAKE_SQL, params)
-                taken = cursor.fetchone()
-                if taken is not None:
-                    slot = slot_case_read(slot_id=taken[0], free_limit=low_water)
-                    if slot is None:  # pragma: no cover - updated in this transaction
-                        return None
-                    slot.just_taken = True  # type: ignore[attr-defined]  # no labels yet
-                    if slot.previous_annotator_id is not None:
-                        _drafts_remove(slot)
+            slot = _take_first(user=user, task=task, lock=lock, low_water=low_water)
         except IntegrityError:
             continue  # the same user took another slot of this case at this very moment
-        if taken is None:
+        if slot is None:
             if chose_batch or not batch_choose(task=task, for_user=user):
                 return None
             chose_batch = True
@@ -230,6 +219,27 @@ def _case_next_one_statement(
         logger.info("case_given case_id=%s slot=%s user_id=%s", slot.case_id, slot.number, user.pk)
         return slot
     raise Conflict("Other annotators are taking cases right now; try again.")
+
+
+def _take_first(
+    *, user: AbstractBaseUser, task: str, lock: dt.timedelta, low_water: int
+) -> CaseSlot | None:
+    """TAKE_SQL, then the {case} read, in one transaction; the late holder's drafts go with it
+    (see _take). None when there is no slot the user may take."""
+    now = timezone.now()
+    params = {"user_id": user.pk, "task": task, "now": now, "until": now + lock}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(TAKE_SQL, params)
+        taken = cursor.fetchone()
+        if taken is None:
+            return None
+        slot = slot_case_read(slot_id=taken[0], free_limit=low_water)
+        if slot is None:  # pragma: no cover - the row was just updated in this transaction
+            return None
+        slot.just_taken = True  # type: ignore[attr-defined]  # no labels yet (case_data)
+        if slot.previous_annotator_id is not None:
+            _drafts_remove(slot)
+    return slot
 
 
 def _low_water(settings_row: QueueSettings) -> int:
