@@ -34,10 +34,10 @@ def test_an_admin_adds_a_box_class_after_a_duplicate_hotkey_is_refused(
         expect(page.get_by_test_id("schema-history").locator("tbody tr")).to_have_count(1)
 
         page.get_by_role("button", name="Add a box class").click()
-        page.get_by_label("Name of box class 2").fill("Nodule")
-        page.get_by_label("Key of box class 2").fill("nodule")
-        page.get_by_label("Hotkey of box class 2").fill(taken)
-        page.get_by_label("Colour of box class 2").fill("#00aa00")
+        page.get_by_label("Name of box class 2", exact=True).fill("Nodule")
+        page.get_by_label("Key of box class 2", exact=True).fill("nodule")
+        page.get_by_label("Hotkey of box class 2", exact=True).fill(taken)
+        page.get_by_label("Colour of box class 2", exact=True).fill("#00aa00")
         page.get_by_label("Note (why this version)").fill("nodules get boxes too")
         page.get_by_role("button", name="Save as a new version").click()
 
@@ -49,7 +49,7 @@ def test_an_admin_adds_a_box_class_after_a_duplicate_hotkey_is_refused(
         screenshot(page, "annotation-settings-refused")
 
         # The draft survives the refusal: only the hotkey needs changing.
-        page.get_by_label("Hotkey of box class 2").fill("n")
+        page.get_by_label("Hotkey of box class 2", exact=True).fill("n")
         page.get_by_role("button", name="Save as a new version").click()
         expect(page.get_by_test_id("schema-status")).to_have_text("Saved as version 2.")
         expect(page.get_by_test_id("schema-current")).to_have_attribute("data-version", "2")
