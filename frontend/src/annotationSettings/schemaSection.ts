@@ -224,7 +224,7 @@ export function schemaSection(
     editor.replaceChildren(
       h("h2", {}, `Edit: version ${current?.version ?? 0} becomes version ${(current?.version ?? 0) + 1}`),
       ...LIST_NAMES.map(listEditor),
-      h("label", { class: "field" }, multi, h("span", {}, " Multi-label (several classes per image)")),
+      h("label", { class: "schema-multi" }, multi, " Multi-label (several classes per image)"),
       h("label", { class: "field" }, h("span", { class: "field-label" }, "Note (why this version)"), note),
       ...other.map(([field, message]) => h("p", { class: "field-error", "data-field": field }, `${field}: ${message}`)),
       h("p", {}, save, " ", resetButton),
