@@ -8,6 +8,13 @@ Redis restart took the workers down with it. Nothing needs putting back at that 
 itself keeps every delivered message in its unacknowledged set until it is acknowledged, and any
 worker hands it out again after the visibility timeout. So the failed put-back is logged and the
 worker goes on to reconnect.
+
+The same lookup fails when a task finishes while Redis is away and its message is acknowledged
+(or rejected) on the dead connection. That acknowledgement is lost: the message stays in Redis's
+unacknowledged set and is handed out again after the visibility timeout, so the task runs once
+more. Every task here is safe to run twice (scoring and pool scoring check what is stored, a
+batch choice checks the free slots under a lock), so the lost acknowledgement is logged and the
+worker goes on.
 """
 
 from __future__ import annotations
@@ -32,6 +39,27 @@ class QoS(redis.QoS):
             )
             self._delivered.clear()
             return []
+
+    def ack(self, delivery_tag: Any) -> None:
+        try:
+            super().ack(delivery_tag)
+        except AttributeError:
+            self._forget(delivery_tag, "ack")
+
+    def reject(self, delivery_tag: Any, requeue: bool = False) -> None:
+        try:
+            super().reject(delivery_tag, requeue=requeue)
+        except AttributeError:
+            self._forget(delivery_tag, "reject")
+
+    def _forget(self, delivery_tag: Any, what: str) -> None:
+        logger.warning(
+            "%s_lost (broker connection gone; Redis hands the message out again after the "
+            "visibility timeout)",
+            what,
+        )
+        # The virtual QoS's bookkeeping only: no Redis call.
+        redis.virtual.QoS.ack(self, delivery_tag)
 
 
 class Channel(redis.Channel):
