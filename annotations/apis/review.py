@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import user_has_perm
 from annotations.models import Label, ReviewDecision
+from annotations.serializers import CaseImageSerializer, PreAnnotationSerializer
 from annotations.services.agreement import task_agreement
 from annotations.services.review import (
     LabelInput,
@@ -104,22 +105,6 @@ class ReviewQueueApi(APIView):
 
 
 class ReviewCaseSerializer(serializers.Serializer):
-    class ImageSerializer(serializers.Serializer):
-        metadata_url = serializers.CharField()
-        frame_url = serializers.CharField()
-        rendered_url = serializers.CharField()
-
-    class PreAnnotationSerializer(serializers.Serializer):
-        # "class" is a keyword: declared below.
-        probability = serializers.FloatField(allow_null=True)
-        model_version = serializers.IntegerField(allow_null=True)
-        box = serializers.JSONField(allow_null=True)
-
-        def get_fields(self) -> dict[str, serializers.Field]:
-            fields = super().get_fields()
-            fields["class"] = serializers.CharField(allow_null=True)
-            return fields
-
     class AnnotatorLabelsSerializer(serializers.Serializer):
         annotator = serializers.CharField()
         slot = serializers.IntegerField(allow_null=True)
@@ -140,7 +125,7 @@ class ReviewCaseSerializer(serializers.Serializer):
     rows = serializers.IntegerField(allow_null=True)
     columns = serializers.IntegerField(allow_null=True)
     frame = serializers.IntegerField()
-    image = ImageSerializer()
+    image = CaseImageSerializer()
     pre_annotation = PreAnnotationSerializer()
     labels = LabelSerializer(many=True, help_text="the adjudicated labels, once decided")
     annotations = AnnotatorLabelsSerializer(many=True)

@@ -20,11 +20,11 @@ from annotations.models import (
     SCHEMA_VERSION,
     AnnotationCase,
     CaseSlot,
-    ImageScore,
     Label,
     LabelSchema,
     ReviewDecision,
 )
+from annotations.serializers import case_common_data, pre_annotation
 from annotations.services.agreement import CaseRatings, case_agreement, case_ratings, majority
 from annotations.services.labels import label_record
 from config.errors import Conflict, DomainError, NotFound
@@ -158,21 +158,13 @@ def _decision_data(decision: ReviewDecision) -> dict[str, Any]:
 
 
 def _case_data(case: AnnotationCase) -> dict[str, Any]:
-    base = f"/api/annotate/cases/{case.pseudonym}/dicom"
+    """What every viewer of the case is shown (annotations.serializers.case_common_data, so the
+    reviewer sees the model's suggestion exactly as the annotators did), with the case's status
+    and the schema version its labels were made under."""
     return {
-        "id": case.pseudonym,
-        "task": case.task,
+        **case_common_data(case),
         "status": case.status,
         "schema_version": _schema_version(case),
-        "rows": case.instance.rows,
-        "columns": case.instance.columns,
-        "frame": case.frame_number,
-        "image": {
-            "metadata_url": f"{base}/metadata",
-            "frame_url": f"{base}/frames/{case.frame_number}",
-            "rendered_url": f"{base}/rendered",
-        },
-        "pre_annotation": case_pre_annotation(case=case),
     }
 
 
@@ -194,28 +186,6 @@ def _schema_version(case: AnnotationCase) -> int:
         .first()
     )
     return int(current) if current is not None else SCHEMA_VERSION
-
-
-def case_pre_annotation(*, case: AnnotationCase) -> dict[str, Any]:
-    """What the model suggested for the case's image: the class its probability stands for at
-    the model version's threshold (the batch's version, else the newest score). No box here:
-    reviewers compare classes; the annotators' workspace draws the suggested box."""
-    scores = ImageScore.objects.filter(
-        task=case.task, instance_id=case.instance_id, frame_number=case.frame_number
-    ).select_related("model_version")
-    score = None
-    if case.batch.model_version_id is not None:
-        score = scores.filter(model_version_id=case.batch.model_version_id).first()
-    score = score or scores.order_by("-scored_at").first()
-    if score is None:
-        return {"class": None, "probability": None, "model_version": None, "box": None}
-    positive = score.probability >= score.model_version.threshold
-    return {
-        "class": task_get(case.task).class_for(positive=positive).key,
-        "probability": score.probability,
-        "model_version": score.model_version_id,
-        "box": None,
-    }
 
 
 def review_decide(
@@ -308,7 +278,7 @@ def _truth(
 
 def _suggestion_kept(case: AnnotationCase, truth: list[LabelInput]) -> bool | None:
     """Whether the final class is the model's suggested one; None when either is missing."""
-    suggested = case_pre_annotation(case=case)["class"]
+    suggested = pre_annotation(case)["class"]
     final = [str(item.value) for item in truth if item.kind == Label.Kind.CLASS]
     if suggested is None or not final:
         return None

@@ -7,7 +7,7 @@ import pytest
 
 from annotations.apis.review import ReviewCaseSerializer, ReviewQueueApi
 from annotations.models import AnnotationCase, ImageScore, Label, ReviewDecision
-from ml.models import ModelVersion
+from tests.annotations.test_queue import model_version
 from tests.annotations.test_review_fixtures import (
     NEGATIVE,
     POSITIVE,
@@ -36,21 +36,6 @@ def nothing_decided(case):
         case.status == AnnotationCase.Status.LABELLED
         and not ReviewDecision.objects.exists()
         and not Label.objects.filter(source=Label.Source.ADJUDICATED).exists()
-    )
-
-
-def model_version(threshold=0.5):
-    return ModelVersion.objects.create(
-        task=TASK,
-        version=1,
-        architecture="test",
-        weights="models/none.keras",
-        weights_sha256="0" * 64,
-        input_spec={},
-        threshold=threshold,
-        calibration={},
-        metrics={},
-        data_snapshot={},
     )
 
 
