@@ -9,7 +9,7 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from rest_framework import serializers
 
-from annotations.models import AnnotationCase, CaseSlot, ImageScore
+from annotations.models import AnnotationCase, CaseSlot, ImageScore, Label
 from annotations.selectors import (
     case_labels_of,
     case_slot_of,
@@ -27,13 +27,7 @@ def case_data(slot: CaseSlot) -> dict[str, Any]:
     return {
         **case_common_data(case),
         "labels": [
-            {
-                "id": label.pk,
-                "kind": label.kind,
-                "value": label.value,
-                "provenance": label.provenance,
-                "updated_at": label.updated_at,
-            }
+            label_data(label)
             for label in case_labels_of(slot, fresh=getattr(slot, "just_taken", False))
         ],
         "slot": {
@@ -43,6 +37,17 @@ def case_data(slot: CaseSlot) -> dict[str, Any]:
             "started_at": slot.started_at,
         },
         "progress": slot_progress(slot=slot),
+    }
+
+
+def label_data(label: Label) -> dict[str, Any]:
+    """One label as the case views and the label API show it (CaseLabelSerializer)."""
+    return {
+        "id": label.pk,
+        "kind": label.kind,
+        "value": label.value,
+        "provenance": label.provenance,
+        "updated_at": label.updated_at,
     }
 
 

@@ -3,8 +3,6 @@ given, and change or delete one of their own labels."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -13,7 +11,12 @@ from rest_framework.views import APIView
 
 from annotations.apis.schema import permission
 from annotations.models import AnnotationCase, Label
-from annotations.serializers import CaseSerializer, case_data_for_user
+from annotations.serializers import (
+    CaseLabelSerializer,
+    CaseSerializer,
+    case_data_for_user,
+    label_data,
+)
 from annotations.services.labels import (
     PRE_ANNOTATION_CHOICES,
     case_labels_save,
@@ -30,25 +33,6 @@ class LabelInputSerializer(serializers.Serializer):
     # A class key, or a box {class, x, y, width, height}, or a mask {class, rows, columns, rle};
     # checked against the schema and the image by the service (annotations.validation).
     value = serializers.JSONField()
-
-
-class LabelOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    value = serializers.JSONField()
-    provenance = serializers.DictField()
-    updated_at = serializers.DateTimeField()
-
-
-def label_data(label: Label) -> dict[str, Any]:
-    """One label as its author sees it (as in the {case}'s "labels")."""
-    return {
-        "id": label.pk,
-        "kind": label.kind,
-        "value": label.value,
-        "provenance": label.provenance,
-        "updated_at": label.updated_at,
-    }
 
 
 def case_get_or_404(pseudonym: str) -> AnnotationCase:
@@ -93,7 +77,7 @@ class LabelDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
         value = serializers.JSONField()
 
-    @extend_schema(request=InputSerializer, responses=LabelOutputSerializer)
+    @extend_schema(request=InputSerializer, responses=CaseLabelSerializer)
     def patch(self, request: Request, label_id: int) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)

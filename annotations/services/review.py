@@ -24,7 +24,7 @@ from annotations.models import (
     LabelSchema,
     ReviewDecision,
 )
-from annotations.serializers import case_common_data, pre_annotation
+from annotations.serializers import case_common_data, label_data, pre_annotation
 from annotations.services.agreement import CaseRatings, case_agreement, case_ratings, majority
 from annotations.services.labels import label_record
 from config.errors import Conflict, DomainError, NotFound
@@ -113,7 +113,7 @@ def review_case_detail(*, case: AnnotationCase) -> dict[str, Any]:
         }
     adjudicated = []
     for label in case.labels.select_related("author").order_by("pk"):
-        data = _label_data(label)
+        data = label_data(label)
         if label.source == Label.Source.ADJUDICATED:
             adjudicated.append(data)
         elif label.source == Label.Source.ANNOTATOR and label.author_id is not None:
@@ -135,16 +135,6 @@ def review_case_detail(*, case: AnnotationCase) -> dict[str, Any]:
         "annotations": list(annotators.values()),
         "agreement": case_agreement(ratings),
         "decision": _decision_data(decision) if decision else None,
-    }
-
-
-def _label_data(label: Label) -> dict[str, Any]:
-    return {
-        "id": label.pk,
-        "kind": label.kind,
-        "value": label.value,
-        "provenance": label.provenance,
-        "updated_at": label.updated_at,
     }
 
 
