@@ -3,16 +3,14 @@ archive, and import of CSV/JSON files with a report."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +20,7 @@ from annotations.models import Label
 from annotations.services.export_dataset import dataset_export_coco, dataset_export_json
 from annotations.services.export_dicom import labels_dicom_export
 from annotations.services.imports import ImportTooLarge, import_max_bytes, labels_import
+from archive.dicomweb.base_api import JsonErrorsNegotiation
 from ml.core.tasks import TASKS
 
 
@@ -52,20 +51,6 @@ class CanImportLabels(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return user_has_perm(request.user, "annotations.change_label")
-
-
-class JsonWhateverTheFormatParameter(BaseContentNegotiation):
-    """Always JSON: the contract's ?format=json|coco names the snapshot's layout, which DRF
-    would otherwise take for its renderer override and answer 404 for "coco"."""
-
-    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
-        return next(iter(parsers), None)
-
-    def select_renderer(
-        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        renderer = next(iter(renderers))
-        return renderer, renderer.media_type
 
 
 class DicomExportOutputSerializer(serializers.Serializer):
@@ -107,7 +92,9 @@ class DatasetExportApi(APIView):
 
     permission_classes = [CanExportLabels]
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = JsonWhateverTheFormatParameter
+    # Always JSON: the contract's ?format=json|coco names the snapshot's layout, which DRF
+    # would otherwise take for its renderer override (and answer 404 for "coco").
+    content_negotiation_class = JsonErrorsNegotiation
 
     class InputSerializer(serializers.Serializer):
         task = _task_field()
