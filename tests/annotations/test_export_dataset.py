@@ -3,41 +3,17 @@ as COCO (boxes and column-major RLE masks checked against COCO's own invariants 
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
-from django.apps import apps as django_apps
 
-from annotations.models import Label, LabelSchema
+from annotations.models import Label
 from annotations.services.export_dataset import mask_decode, mask_encode, rle_encode
-from archive.models import Instance
 from ml.core.tasks import CHEST_XRAY_PNEUMONIA
-from tests.conftest import SHARED_DICOM
 
 pytestmark = pytest.mark.django_db
 TASK = CHEST_XRAY_PNEUMONIA.name
 POSITIVE = CHEST_XRAY_PNEUMONIA.positive_class.key
-DX = SHARED_DICOM / "cr_dx" / "highdicom_dx_chest_veterinary.dcm"  # 169 rows x 211 columns
 URL = "/api/annotate/export"
-
-
-@pytest.fixture(autouse=True)
-def _schema_v1(db: None) -> None:
-    """Schema v1 as migration 0003 seeds it: a transactional test run earlier in the session
-    (a live-server test) flushes the tables, seed rows included."""
-    seed = importlib.import_module("annotations.migrations.0003_seed_label_schema_v1").seed
-    seed(django_apps, None)
-
-
-@pytest.fixture
-def image(ingest_file) -> Instance:
-    return Instance.objects.select_related("series__study").get(pk=ingest_file(DX).instance_id)
-
-
-@pytest.fixture
-def schema() -> LabelSchema:
-    return LabelSchema.objects.get(task=TASK, version=1)
 
 
 def stored(image, kind, value, author=None, source=Label.Source.IMPORTED) -> Label:

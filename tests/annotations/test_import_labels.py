@@ -4,47 +4,24 @@ import round-trips."""
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import numpy as np
 import pytest
-from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from annotations.models import Label, LabelSchema
+from annotations.models import Label
 from annotations.services.export_dataset import mask_encode
 from annotations.services.imports import labels_import
-from archive.models import Instance
 from ml.core.tasks import CHEST_XRAY_PNEUMONIA
-from tests.conftest import SHARED_DICOM
 
 pytestmark = pytest.mark.django_db
 TASK = CHEST_XRAY_PNEUMONIA.name
 POSITIVE = CHEST_XRAY_PNEUMONIA.positive_class.key
 NEGATIVE = CHEST_XRAY_PNEUMONIA.negative_class.key
-DX = SHARED_DICOM / "cr_dx" / "highdicom_dx_chest_veterinary.dcm"  # 169 rows x 211 columns
 URL = "/api/annotate/import"
 HEADER = "study_instance_uid,sop_instance_uid,frame,task,kind,value,source\n"
-
-
-@pytest.fixture(autouse=True)
-def _schema_v1(db: None) -> None:
-    """Schema v1 as migration 0003 seeds it: a transactional test run earlier in the session
-    (a live-server test) flushes the tables, seed rows included."""
-    seed = importlib.import_module("annotations.migrations.0003_seed_label_schema_v1").seed
-    seed(django_apps, None)
-
-
-@pytest.fixture
-def image(ingest_file) -> Instance:
-    return Instance.objects.select_related("series__study").get(pk=ingest_file(DX).instance_id)
-
-
-@pytest.fixture
-def schema() -> LabelSchema:
-    return LabelSchema.objects.get(task=TASK, version=1)
 
 
 def csv_line(image, kind, value, *, study=None, sop=None, frame="", task=TASK) -> str:
