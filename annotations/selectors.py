@@ -236,22 +236,6 @@ def schema_version_current(*, task: str) -> int:
     return latest.version if latest else 1
 
 
-def image_score_of(case: AnnotationCase) -> float | None:
-    """The pool probability the case was chosen by (its batch's model version), if any."""
-    if case.batch.model_version_id is None:
-        return None
-    return (
-        ImageScore.objects.filter(
-            task=case.task,
-            model_version_id=case.batch.model_version_id,
-            instance_id=case.instance_id,
-            frame_number=case.frame_number,
-        )
-        .values_list("probability", flat=True)
-        .first()
-    )
-
-
 def image_size_of(case: AnnotationCase) -> tuple[int | None, int | None]:
     """The case image's rows and columns (without loading its stored DICOM JSON)."""
     if hasattr(case, "image_size"):

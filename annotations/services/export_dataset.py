@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotations.models import Label, LabelSchema
+from ml.core.agreement import rle_decode
 from ml.core.tasks import task_get
 
 JSON_FORMAT = "imaging-triage-labels"
@@ -35,9 +36,7 @@ def mask_decode(value: dict[str, Any]) -> np.ndarray:
         raise ValueError("A mask's rle is a list of run lengths, whole numbers from 0.")
     if sum(counts) != rows * columns:
         raise ValueError(f"A mask's run lengths sum to {sum(counts)}, not rows*columns.")
-    # Runs alternate 0s and 1s from a run of 0s: even positions are 0, odd ones 1.
-    values = np.arange(len(counts)) % 2 == 1
-    return np.repeat(values, counts).reshape(rows, columns)
+    return rle_decode(counts, rows, columns)
 
 
 def rle_encode(flat: np.ndarray) -> list[int]:

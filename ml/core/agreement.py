@@ -69,23 +69,6 @@ def fleiss_kappa(counts: npt.ArrayLike) -> Kappa:
     return Kappa(_ratio(observed - expected, 1.0 - expected), observed, expected, table.shape[0])
 
 
-def fleiss_kappa_per_category(counts: npt.ArrayLike) -> list[float | None]:
-    """Fleiss' (1971) kappa of each category on its own (category j against all others):
-    1 - sum_i n_ij (n_i - n_ij) / (p_j q_j sum_i n_i (n_i - 1)). None where p_j is 0 or 1."""
-    table = _rated_table(counts)
-    if table.shape[0] == 0:
-        return [None] * np.asarray(counts).reshape(-1, np.shape(counts)[-1]).shape[1]
-    raters = table.sum(axis=1)
-    p = table.sum(axis=0) / raters.sum()
-    pairs = float((raters * (raters - 1)).sum())
-    disagreeing = (table * (raters[:, None] - table)).sum(axis=0)
-    result: list[float | None] = []
-    for j in range(table.shape[1]):
-        ratio = _ratio(float(disagreeing[j]), float(p[j] * (1 - p[j]) * pairs))
-        result.append(None if ratio is None else 1.0 - ratio)
-    return result
-
-
 def _rated_table(counts: npt.ArrayLike) -> npt.NDArray[np.float64]:
     table = np.asarray(counts, dtype=np.float64)
     if table.ndim != 2:

@@ -15,7 +15,6 @@ from ml.core.agreement import (
     cohen_kappa,
     dice,
     fleiss_kappa,
-    fleiss_kappa_per_category,
     rle_decode,
 )
 
@@ -42,15 +41,6 @@ def test_fleiss_kappa_gives_the_worked_example_0_210():
     assert result.observed == pytest.approx(0.378, abs=5e-4)
     assert result.expected == pytest.approx(0.213, abs=5e-4)
     assert result.n == 10
-
-
-def test_with_two_categories_each_categorys_kappa_is_the_overall_kappa():
-    table = [[3, 0], [2, 1], [0, 3], [1, 2], [3, 0]]
-
-    per_class = fleiss_kappa_per_category(table)
-
-    overall = fleiss_kappa(table).kappa
-    assert per_class == [pytest.approx(overall), pytest.approx(overall)]
 
 
 def test_fleiss_kappa_with_two_raters_is_scotts_pi():
