@@ -189,7 +189,7 @@ def test_an_annotator_labels_by_keyboard_draws_a_box_and_a_mask_and_finds_them_a
     assert CaseSkip.objects.get(annotator__username="second-annotator").reason == "Image cut off"
 
 
-def test_a_refused_label_shows_the_servers_reason(
+def test_a_case_not_given_to_the_annotator_shows_the_servers_reason(
     app_server: str, make_user: Callable[..., object]
 ) -> None:
     make_user("annotator")
@@ -199,4 +199,6 @@ def test_a_refused_label_shows_the_servers_reason(
         pseudonym = open_workspace(page, app_server, "annotator-user")
         # Someone else's case is not the annotator's: the server's words, not a blank page.
         page.goto(f"{app_server}/annotate/not-a-case-{pseudonym}")
-        expect(page.get_by_test_id("annotate-empty")).to_contain_text("Could not open this case")
+        expect(page.get_by_test_id("annotate-empty")).to_contain_text(
+            "Could not open this case: No such case among the cases given to you."
+        )

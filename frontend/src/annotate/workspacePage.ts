@@ -20,6 +20,7 @@ import {
 import { ApiError } from "../api/http";
 import { isTyping, keyOf } from "../app/shortcuts";
 import { h } from "../pages/dom";
+import { problemText as readingProblemText } from "../reading/problemText";
 import { AnnotationViewer } from "./annotationViewer";
 import { Autosave, type SaveState, saveStateText } from "./autosave";
 import { type CaseLabels, isEmpty, labelInputs, preAnnotationOutcome, splitStored, toggleClass } from "./caseLabels";
@@ -46,15 +47,17 @@ export function mountWorkspacePage(
   return () => page.unmount();
 }
 
-/** A failed request in the annotator's words: the server's own reason where it gave one. */
+/**
+ * A failed request in the annotator's words: the server's own reason where it gave one (a case
+ * not given to them, a refused label), else the reading page's wording.
+ */
 export function problemText(error: unknown, doing: string): string {
-  if (error instanceof ApiError) {
-    if (error.kind === "unauthenticated") return "Your session has ended. Sign in again to continue.";
-    if (error.kind === "network") return `Could not ${doing}: the server could not be reached.`;
-    if (error.kind === "server") return `Could not ${doing}: the server failed (HTTP ${error.status ?? "error"}).`;
-    return error.message ? `Could not ${doing}: ${error.message}` : `Could not ${doing}.`;
+  const theirs = ["forbidden", "not-found", "conflict", "bad-request"];
+  if (error instanceof ApiError && theirs.includes(error.kind) && error.message) {
+    return `Could not ${doing}: ${error.message}`;
   }
-  return `Could not ${doing}.`;
+  if (error instanceof ApiError && error.kind === "not-found") return `Could not ${doing}.`;
+  return readingProblemText(error, doing);
 }
 
 class WorkspacePage {
