@@ -21,7 +21,8 @@ from archive.permissions import CanReadArchive
 
 
 class JsonErrorsNegotiation(BaseContentNegotiation):
-    """Always pick the JSON renderer; it only ever renders error bodies here."""
+    """Always pick the first (JSON) renderer, whatever Accept or ?format says: the DICOMweb views
+    render only error bodies through it, and the label export gives ?format its own meaning."""
 
     def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> Any:
         return next(iter(parsers), None)
