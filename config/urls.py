@@ -22,6 +22,7 @@ FRONTEND_PAGES = [
     "review",
     "review/agreement",
     "review/<str:case_id>",
+    "models",  # the admin's models page (issue 12)
 ]
 
 urlpatterns = [

@@ -29,3 +29,9 @@ export function canAnnotate(roles: readonly string[]): boolean {
 export function canManageAnnotation(roles: readonly string[]): boolean {
   return roles.includes("admin");
 }
+
+/** ml.change_modelversion in accounts/roles.py: admins retrain, compare, promote and roll back
+ * model versions. */
+export function canManageModels(roles: readonly string[]): boolean {
+  return roles.includes("admin");
+}

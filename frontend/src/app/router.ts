@@ -15,7 +15,7 @@ import { mountStartPage } from "../pages/start/startPage";
 import { mountReadingPage } from "../reading/readingPage";
 import { mountShortcutSettings } from "../settings/shortcutSettings";
 import { mountWorklistPage } from "../worklist/worklistPage";
-import { canAnnotate, canManageAnnotation, canReadArchive, canSeeWorklist } from "./roles";
+import { canAnnotate, canManageAnnotation, canManageModels, canReadArchive, canSeeWorklist } from "./roles";
 import { type Route, isAppPath, readingPath, routeFor, sectionOf } from "./routes";
 
 /** What a page may ask of the router. */
@@ -42,6 +42,7 @@ const TITLES: Record<Route["page"], string> = {
   review: "Review",
   agreement: "Agreement",
   "annotation-settings": "Annotation settings",
+  models: "Models",
   "not-found": "Not found",
 };
 
@@ -139,6 +140,13 @@ function mount(route: Route, root: HTMLElement, context: PageContext, worklistUr
             return mountAnnotationSettingsPage;
           })
         : notice(root, "Your role may not change the annotation settings.");
+    case "models":
+      return canManageModels(context.me.roles)
+        ? lazyPage(root, async () => {
+            const { mountModelsPage } = await import("../models/modelsPage");
+            return mountModelsPage;
+          })
+        : notice(root, "Your role may not manage models.");
     case "not-found":
       return notice(root, "There is no page at this address.");
   }

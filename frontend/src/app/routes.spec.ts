@@ -29,6 +29,12 @@ describe("routeFor", () => {
     expect(sectionOf({ page: "annotation-settings" })).toBe("annotation-settings");
   });
 
+  it("opens the models page at /models, its own header tab", () => {
+    expect(routeFor("/models", ["admin"])).toEqual({ page: "models" });
+    expect(routeFor("/models/", ["radiologist"])).toEqual({ page: "models" });
+    expect(sectionOf({ page: "models" })).toBe("models");
+  });
+
   it("reads the study of a reading page", () => {
     const uid = "1.2.826.0.1.3680043.8.498.1";
     expect(routeFor(readingPath(uid), [])).toEqual({ page: "reading", studyUid: uid });

@@ -13,6 +13,7 @@ export type Route =
   | { page: "review"; pseudonym: string | null }
   | { page: "agreement" }
   | { page: "annotation-settings" }
+  | { page: "models" }
   | { page: "not-found" };
 
 export type Section =
@@ -23,7 +24,8 @@ export type Section =
   | "shortcuts"
   | "annotate"
   | "review"
-  | "annotation-settings";
+  | "annotation-settings"
+  | "models";
 
 const FIXED: Record<string, Route> = {
   "/worklist": { page: "worklist" },
@@ -33,6 +35,7 @@ const FIXED: Record<string, Route> = {
   "/review/agreement": { page: "agreement" },
   // Before the workspace's /annotate/<pseudonym>: pseudonyms are 16 hex digits, never "settings".
   "/annotate/settings": { page: "annotation-settings" },
+  "/models": { page: "models" },
 };
 const READING = /^\/read\/([^/]+)\/?$/;
 const ANNOTATE = /^\/annotate(?:\/([^/]+))?\/?$/;
@@ -101,6 +104,7 @@ export function sectionOf(route: Route): Section | null {
     case "agreement":
       return "review";
     case "annotation-settings":
+    case "models":
       return route.page;
     case "not-found":
       return null;

@@ -2,7 +2,7 @@
 
 import { readCookie } from "../api/http";
 import type { Me } from "../api/me";
-import { canAnnotate, canManageAnnotation, canReadArchive, canSeeWorklist } from "../app/roles";
+import { canAnnotate, canManageAnnotation, canManageModels, canReadArchive, canSeeWorklist } from "../app/roles";
 import type { Section } from "../app/routes";
 import { canReview } from "../review/reviewRoles";
 import { h } from "./dom";
@@ -32,6 +32,7 @@ const TABS: { section: Section; label: string; href: string; shows: (roles: Role
     href: "/annotate/settings",
     shows: canManageAnnotation,
   },
+  { section: "models", label: "Models", href: "/models", shows: canManageModels },
   { section: "shortcuts", label: "Shortcuts", href: "/settings/shortcuts", shows: (roles) => !!roles[0] },
 ];
 
