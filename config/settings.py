@@ -373,3 +373,14 @@ CELERY_TASK_ROUTES["ml.pool_score"] = {"queue": "inference"}
 # Task modules autodiscovery (tasks.py) does not find: pool scoring, the queue's batch choice.
 CELERY_INCLUDE = [*globals().get("CELERY_INCLUDE", []), "ml.pool_tasks", "annotations.queue_tasks"]
 CELERY_BEAT_SCHEDULE["ml-pool-score"] = {"task": "ml.pool_score", "schedule": POOL_SCORING_SECONDS}
+
+# --- retraining loop: shadow scoring (ml/shadow.py, ml/shadow_tasks.py) ------------------------
+# A candidate in shadow scores each study the active version scored, on the inference queue; the
+# sweep closes deployments whose time is up every SHADOW_SWEEP_SECONDS.
+SHADOW_SWEEP_SECONDS = env_float("SHADOW_SWEEP_SECONDS", 60.0)
+CELERY_TASK_ROUTES["ml.shadow_score"] = {"queue": "inference"}
+CELERY_INCLUDE = [*CELERY_INCLUDE, "ml.shadow_tasks"]
+CELERY_BEAT_SCHEDULE["ml-shadow-sweep"] = {
+    "task": "ml.shadow_sweep",
+    "schedule": SHADOW_SWEEP_SECONDS,
+}

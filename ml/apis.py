@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 
 from accounts.permissions import user_has_perm
 from config.errors import NotFound
+from ml.evaluation_services import model_version_promote
 from ml.models import ModelVersion
 from ml.selectors import model_versions_list
-from ml.services import model_version_activate
 
 
 class CanManageModels(BasePermission):
@@ -81,7 +81,7 @@ class ModelVersionActivateApi(APIView):
         version = ModelVersion.objects.filter(pk=version_id).first()
         if version is None:
             raise NotFound("No such model version.")
-        version = model_version_activate(
+        version = model_version_promote(
             version=version, actor=request.user, note=params.validated_data["note"]
         )
         return Response(ModelVersionOutputSerializer(version).data)

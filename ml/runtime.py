@@ -1,5 +1,9 @@
 """Loaded models in a worker process: weights fetched from storage once, kept per version.
 
+Up to two versions stay loaded (the active one and a candidate scoring in its shadow), the
+least recently used one making room for a third, so shadow scoring does not reload weights for
+every study.
+
 Workers on many machines share the storage; each keeps a local copy of the weights (Keras loads
 from a path) under ML_MODEL_CACHE_DIR, named by hash so a changed file is never mistaken.
 """
@@ -9,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +27,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_loaded: dict[tuple[int, str], ChestXrayInference] = {}
+# Two: the active version and a shadow candidate (a small classifier is a few MB in memory).
+MAX_LOADED = 2
+_loaded: OrderedDict[tuple[int, str], ChestXrayInference] = OrderedDict()
 _lock = threading.Lock()
 # A loaded model predicts for one thread at a time (worker pools may run tasks in threads).
 _predict_lock = threading.Lock()
@@ -44,8 +51,11 @@ def inference_for(version: ModelVersion) -> ChestXrayInference:
     """
     key = (version.pk, version.weights_sha256)
     with _lock:
-        if key not in _loaded:
-            _loaded.clear()  # one version in memory at a time: the active one
+        if key in _loaded:
+            _loaded.move_to_end(key)
+        else:
+            while len(_loaded) >= MAX_LOADED:
+                _loaded.popitem(last=False)  # the least recently used version
             _loaded[key] = _load(version)
         return _loaded[key]
 

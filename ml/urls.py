@@ -18,3 +18,34 @@ urlpatterns = [
         name="model-version-activate",
     ),
 ]
+
+# --- promotion: settings, comparison, rollback, reject, shadow (ml/promotion_apis.py) -----------
+from ml.promotion_apis import (  # noqa: E402 - appended section, kept apart from the others
+    ModelComparisonApi,
+    ModelRollbackApi,
+    ModelShadowApi,
+    ModelShadowStopApi,
+    ModelVersionRejectApi,
+    TrainingSettingsApi,
+)
+
+urlpatterns += [
+    path("training/settings/<str:task>", TrainingSettingsApi.as_view(), name="training-settings"),
+    path("models/rollback", ModelRollbackApi.as_view(), name="model-rollback"),
+    path(
+        "models/<int:version_id>/comparison",
+        ModelComparisonApi.as_view(),
+        name="model-version-comparison",
+    ),
+    path(
+        "models/<int:version_id>/reject",
+        ModelVersionRejectApi.as_view(),
+        name="model-version-reject",
+    ),
+    path("models/<int:version_id>/shadow", ModelShadowApi.as_view(), name="model-version-shadow"),
+    path(
+        "models/<int:version_id>/shadow/stop",
+        ModelShadowStopApi.as_view(),
+        name="model-version-shadow-stop",
+    ),
+]

@@ -26,6 +26,7 @@ from ml.models import ModelVersion
 from ml.runtime import WeightsUnavailable, inference_for, predicting
 from ml.selectors import model_version_active
 from ml.services import model_version_mark_load_failed
+from ml.shadow import shadow_scoring_request
 from triage.models import ImageFinding, StudyScoring, WorklistEntry
 from triage.services.worklist import TRIAGE_TASK, worklist_entry_place
 
@@ -227,6 +228,7 @@ def _scoring_finish(scoring: StudyScoring, findings: list[ImageFinding]) -> str:
         )
         if changed:
             worklist_entry_place(study_id=scoring.study_id)
+            transaction.on_commit(lambda: _shadow_request(scoring, top))
     logger.info(
         "study_scored scoring_id=%s study_id=%s model_version=%s status=%s images=%s",
         scoring.pk,
@@ -236,6 +238,17 @@ def _scoring_finish(scoring: StudyScoring, findings: list[ImageFinding]) -> str:
         len(findings),
     )
     return status
+
+
+def _shadow_request(scoring: StudyScoring, top: ImageFinding | None) -> None:
+    """A candidate scoring in shadow (ml/shadow.py) scores the study too; never raises."""
+    shadow_scoring_request(
+        study_id=scoring.study_id,
+        task=scoring.model_version.task,
+        active_version_id=scoring.model_version_id,
+        active_probability=top.urgency if top else None,
+        active_positive=top.positive if top else None,
+    )
 
 
 def study_scoring_fail(*, scoring_id: int, error: str) -> None:
