@@ -1,6 +1,7 @@
 /**
  * The turnaround dashboard: for the chosen period, how long studies waited, took to read and took
  * in all (median and p90), by clinical priority and by AI result, as charts with their tables.
+ * Admins also see the models in use over the same period (monitoringSection).
  */
 
 import type { Chart } from "chart.js";
@@ -11,11 +12,13 @@ import { showAlert } from "../pages/alert";
 import { h } from "../pages/dom";
 import { describeError } from "../pages/messages";
 import { formatInstant } from "../pages/time";
+import { loadModelMonitoring } from "./monitoringSection";
 import { drawTurnaroundChart } from "./turnaroundChart";
 import { PERIODS, type Period, periodFromSearch, periodToSearch } from "./turnaroundFormat";
 import { turnaroundTable } from "./turnaroundTable";
 
 const DASHBOARD = { name: "The dashboard", forbidden: "Your role may not see the turnaround dashboard." };
+const MONITORING = { name: "Model monitoring", forbidden: "Only admins see the models in use." };
 
 function periodPicker(current: Period, onPick: (days: Period) => void): HTMLElement {
   return h(
@@ -59,6 +62,15 @@ export function mountDashboardPage(root: HTMLElement, context: PageContext): () 
   const status = h("p", { class: "status", role: "status" });
   const alert = h("div", { class: "alert", role: "alert", hidden: true });
   const figures = h("div", { class: "turnaround-figures" });
+  // ml.change_modelversion (accounts/roles.py): admins only, as GET /api/models/monitoring.
+  const monitors = context.me.roles.includes("admin");
+  const monitoring = h("section", {
+    class: "dashboard monitoring",
+    "aria-labelledby": "monitoring-heading",
+    "data-testid": "models-in-use",
+    hidden: !monitors,
+  });
+  const monitoringAlert = h("div", { class: "alert", role: "alert", hidden: true });
 
   const clearCharts = (): void => {
     for (const chart of charts) chart.destroy();
@@ -88,12 +100,24 @@ export function mountDashboardPage(root: HTMLElement, context: PageContext): () 
     context.replaceSearch(periodToSearch(days));
     alert.hidden = true;
     status.textContent = "Loading…";
+    if (monitors) void loadMonitoring(controller.signal);
     try {
       show(await getTurnaround(days, controller.signal));
     } catch (error) {
       if (error instanceof DOMException && error.name === "AbortError") return;
       status.textContent = "";
       showAlert(alert, describeError(error, "turnaround figures", DASHBOARD));
+    }
+  }
+
+  async function loadMonitoring(signal: AbortSignal): Promise<void> {
+    monitoringAlert.hidden = true;
+    try {
+      await loadModelMonitoring(monitoring, days, signal);
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "AbortError") return;
+      monitoring.replaceChildren(h("h1", { id: "monitoring-heading" }, "Models in use"), monitoringAlert);
+      showAlert(monitoringAlert, describeError(error, "model monitoring", MONITORING));
     }
   }
 
@@ -115,6 +139,7 @@ export function mountDashboardPage(root: HTMLElement, context: PageContext): () 
       alert,
       figures,
     ),
+    monitoring,
   );
   void load();
 
