@@ -374,6 +374,30 @@ CELERY_TASK_ROUTES["ml.pool_score"] = {"queue": "inference"}
 CELERY_INCLUDE = [*globals().get("CELERY_INCLUDE", []), "ml.pool_tasks", "annotations.queue_tasks"]
 CELERY_BEAT_SCHEDULE["ml-pool-score"] = {"task": "ml.pool_score", "schedule": POOL_SCORING_SECONDS}
 
+# --- retraining loop: training runs (ml/training_runs.py, ml/tasks.py) ------------------------
+# A running run's worker holds a lease this long and renews it every third of it; a run whose
+# lease lapsed (the worker died) is resumed from its checkpoint by the sweep (every
+# TRAINING_SWEEP_SECONDS), at most TRAINING_MAX_ATTEMPTS times, then failed with the reason. A
+# queued run whose message went out TRAINING_RESEND_SECONDS ago and that nothing claimed is sent
+# again. Checkpoints live under TRAINING_DIR/<run id>/.
+TRAINING_LEASE_SECONDS = env_float("TRAINING_LEASE_SECONDS", 60.0)
+TRAINING_SWEEP_SECONDS = env_float("TRAINING_SWEEP_SECONDS", 30.0)
+TRAINING_MAX_ATTEMPTS = env_int("TRAINING_MAX_ATTEMPTS", 3)
+TRAINING_RESEND_SECONDS = env_float("TRAINING_RESEND_SECONDS", 120.0)
+TRAINING_DIR = Path(env_str("TRAINING_DIR", str(VAR_DIR / "training")))
+# For fast runs (tests, CI): epochs of a run (0: the training config's default) and seed images
+# per split a run trains on (0: all).
+TRAINING_EPOCHS = env_int("TRAINING_EPOCHS", 0)
+TRAINING_SEED_LIMIT = env_int("TRAINING_SEED_LIMIT", 0)
+# Hard limit of one training task (the soft limit is 95% of it).
+TRAINING_TIME_LIMIT = env_int("TRAINING_TIME_LIMIT", 6 * 3600)
+CELERY_TASK_ROUTES["ml.training_run"] = {"queue": "training"}
+CELERY_INCLUDE = [*CELERY_INCLUDE, "ml.tasks"]
+CELERY_BEAT_SCHEDULE["ml-training-runs-sweep"] = {
+    "task": "ml.training_runs_sweep",
+    "schedule": TRAINING_SWEEP_SECONDS,
+}
+
 # --- retraining loop: shadow scoring (ml/shadow.py, ml/shadow_tasks.py) ------------------------
 # A candidate in shadow scores each study the active version scored, on the inference queue; the
 # sweep closes deployments whose time is up every SHADOW_SWEEP_SECONDS.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -124,7 +124,8 @@ class TrainingSnapshot:
             splits={
                 name: PreparedSplit(images=images, labels=labels)
                 for name, (images, labels) in self.arrays.items()
-            }
+            },
+            snapshot=self.lineage,
         )
 
     def size(self, split: str) -> int:
@@ -238,12 +239,16 @@ def _demo_study_uids(path: Path) -> frozenset[str]:
     return frozenset(uids)
 
 
-def archive_labels(task: str, spec: InputSpec) -> ArchiveLabels:
+def archive_labels(
+    task: str, spec: InputSpec, *, on_phase: Callable[[str], Any] | None = None
+) -> ArchiveLabels:
     """Every usable archive frame of the task with its resolved label (reads the files)."""
     from archive.models import Instance
 
     found = ArchiveLabels()
     targets = _resolve(task, found)
+    if on_phase is not None:
+        on_phase("preprocessing")
     if not targets:
         return found
     classes = task_get(task).class_keys
@@ -388,13 +393,18 @@ def test_set_sha256(keys: list[str], labels: np.ndarray) -> str:
 
 
 def training_snapshot(
-    task: str, *, spec: InputSpec | None = None, seed_limit: int | None = None
+    task: str,
+    *,
+    spec: InputSpec | None = None,
+    seed_limit: int | None = None,
+    on_phase: Callable[[str], Any] | None = None,
 ) -> TrainingSnapshot:
     """The arrays a retraining round fits on (train), selects on (validation) and reports on
-    ("test" = fixed_test_set), and the lineage JSON saying exactly what went in. Read-only."""
+    ("test" = fixed_test_set), and the lineage JSON saying exactly what went in. Read-only.
+    `on_phase("preprocessing")` is called once the labels are chosen and images are read."""
     spec = _spec_for(task, spec)
     limit = settings.TRAINING_SEED_LIMIT if seed_limit is None else seed_limit
-    found = archive_labels(task, spec)
+    found = archive_labels(task, spec, on_phase=on_phase)
     arrays: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {s: ([], []) for s in SPLITS}
     seed_lineage: dict[str, Any] | None = None
     if _has_seed(task):

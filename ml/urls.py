@@ -49,3 +49,28 @@ urlpatterns += [
         name="model-version-shadow-stop",
     ),
 ]
+
+# --- retraining: training runs and schedules (ml/training_apis.py) ------------------------------
+from ml.training_apis import (  # noqa: E402 - appended section, kept apart from the others
+    RetrainScheduleDetailApi,
+    RetrainScheduleListApi,
+    TrainingRunCancelApi,
+    TrainingRunDetailApi,
+    TrainingRunListApi,
+)
+
+urlpatterns += [
+    path("training/runs", TrainingRunListApi.as_view(), name="training-runs"),
+    path("training/runs/<int:run_id>", TrainingRunDetailApi.as_view(), name="training-run"),
+    path(
+        "training/runs/<int:run_id>/cancel",
+        TrainingRunCancelApi.as_view(),
+        name="training-run-cancel",
+    ),
+    path("training/schedules", RetrainScheduleListApi.as_view(), name="retrain-schedules"),
+    path(
+        "training/schedules/<int:schedule_id>",
+        RetrainScheduleDetailApi.as_view(),
+        name="retrain-schedule",
+    ),
+]
