@@ -16,16 +16,25 @@ from ml.core.spec import TrainingConfig
 
 
 def training_dataset(
-    images: np.ndarray, labels: np.ndarray, sample_weights: np.ndarray, config: TrainingConfig
+    images: np.ndarray,
+    labels: np.ndarray,
+    sample_weights: np.ndarray,
+    config: TrainingConfig,
+    *,
+    start_batch: int = 0,
 ) -> tf.data.Dataset:
     """Endless dataset of augmented (images, labels, sample_weights) batches; use it with
-    `steps_per_epoch = ceil(len(images) / batch_size)`."""
+    `steps_per_epoch = ceil(len(images) / batch_size)`. `start_batch` skips that many batches
+    (without augmenting them): a resumed run sees the same batches the interrupted one would
+    have seen next."""
     dataset = tf.data.Dataset.from_tensor_slices(
         (images.astype(np.float32), labels.astype(np.float32), sample_weights.astype(np.float32))
     )
     dataset = dataset.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
     dataset = dataset.repeat().batch(config.batch_size, drop_remainder=True)
     dataset = tf.data.Dataset.zip((dataset, tf.data.Dataset.counter()))
+    if start_batch:
+        dataset = dataset.skip(start_batch)
 
     def augment(batch: tuple[tf.Tensor, tf.Tensor, tf.Tensor], index: tf.Tensor) -> tuple:
         x, y, w = batch

@@ -42,5 +42,6 @@ def build_chest_xray_classifier(
             x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
     x = keras.layers.GlobalAveragePooling2D(name="pooled")(x)
     x = keras.layers.Dropout(hyperparameters.dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(1, activation="sigmoid", name=PREDICTION_LAYER)(x)
+    # float32 even under a mixed_float16 policy (GPU training): sigmoid and loss in full precision.
+    outputs = keras.layers.Dense(1, activation="sigmoid", name=PREDICTION_LAYER, dtype="float32")(x)
     return keras.Model(inputs, outputs, name="chest_xray_classifier")

@@ -106,8 +106,10 @@ class TrainingConfig:
     """Everything that determines a training run; `to_dict()` is what gets stored with a model.
 
     The optimizer is Adam with decoupled `weight_decay` and a cosine learning-rate decay over
-    all epochs; training stops after `early_stopping_patience` epochs without a better
-    validation AUC and keeps the best epoch's weights. `min_sensitivity` sets the threshold
+    all epochs (from `fine_tune_learning_rate` when fine-tuning a registered model, so its
+    weights are refined rather than relearned); training stops after
+    `early_stopping_patience` epochs without a better validation AUC and keeps the best
+    epoch's weights. `min_sensitivity` sets the threshold
     (see evaluation.choose_threshold). Augmentation strengths: rotation in degrees (uniform
     +-), translation and zoom as fractions of the image size (+-), brightness as an additive
     shift and contrast as a factor (1 +-) on the [0, 1] inputs. Horizontal flips are
@@ -125,6 +127,7 @@ class TrainingConfig:
     epochs: int = 16
     batch_size: int = 64
     learning_rate: float = 2e-3
+    fine_tune_learning_rate: float = 2e-4
     weight_decay: float = 1e-4
     seed: int = 20240501
     early_stopping_patience: int = 6
@@ -139,8 +142,10 @@ class TrainingConfig:
     spec: InputSpec = field(default_factory=InputSpec)
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0:
-            raise ValueError("epochs, batch_size and learning_rate must be positive")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch_size must be positive")
+        if self.learning_rate <= 0 or self.fine_tune_learning_rate <= 0:
+            raise ValueError("learning rates must be positive")
         if not 0.0 < self.min_sensitivity <= 1.0:
             raise ValueError("min_sensitivity must be in (0, 1]")
         if not 0.0 <= self.calibration_label_smoothing < 0.5:
