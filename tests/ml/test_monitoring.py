@@ -11,7 +11,9 @@ import pytest
 from django.utils import timezone
 
 from ml.models import ModelEvaluation
+from ml.monitoring_apis import ModelMonitoringSerializer
 from tests.conftest import SHARED_DICOM
+from tests.test_api_schema import as_documented
 from tests.triage.conftest import register, small_model_file  # noqa: F401 (fixture)
 from tests.triage.studies import score_now, stable, waiting_study
 from triage.models import StudyRead, StudyScoring, WorklistEntry
@@ -72,6 +74,7 @@ def test_each_version_shows_verdicts_by_ai_result_drift_and_studies_not_judged(
 
     assert response.status_code == 200, response.content
     body = response.json()
+    assert as_documented(ModelMonitoringSerializer, body) == body
     assert body["task"] == TASK
     newest, older = body["versions"]
     assert (newest["id"], newest["version"], newest["is_active"]) == (v2.pk, v2.version, True)
