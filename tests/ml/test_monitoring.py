@@ -155,3 +155,15 @@ def test_bad_parameters_are_field_errors(client_for, params, field):
 
     assert response.status_code == 400
     assert field in response.json()
+
+
+def test_the_counting_is_done_by_the_database_in_a_fixed_number_of_queries(
+    two_versions, django_assert_max_num_queries
+):
+    from ml.monitoring import model_monitoring
+
+    # Reads, scorings, incoming scores, versions, evaluations: however many studies there are.
+    with django_assert_max_num_queries(5):
+        monitoring = model_monitoring(task=TASK)
+
+    assert [v["scores"]["n_incoming"] for v in monitoring["versions"]] == [2, 3]
