@@ -39,7 +39,10 @@ def training_dataset(
     def augment(batch: tuple[tf.Tensor, tf.Tensor, tf.Tensor], index: tf.Tensor) -> tuple:
         x, y, w = batch
         seed = tf.stack([tf.constant(config.seed, tf.int64), index])
-        return augment_batch(x, seed, config), y, w
+        x = augment_batch(x, seed, config)
+        if config.mixup_alpha > 0:
+            x, y, w = mixup(x, y, w, tf.random.experimental.stateless_fold_in(seed, 2), config)
+        return x, y, w
 
     # Deterministic ordering is kept (the default) so that seeds map to the same batches.
     dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
@@ -64,8 +67,64 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, config: TrainingConfig) ->
     images = _affine(images, angle, shift, scale)
     brightness = uniform(bright_seed, config.brightness)[:, None, None, None]
     contrast = 1.0 + uniform(contrast_seed, config.contrast)[:, None, None, None]
+    images = _processing(images, tf.random.experimental.stateless_fold_in(seed, 1), config)
     mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
-    return tf.clip_by_value((images - mean) * contrast + mean + brightness, 0.0, 1.0)
+    images = (images - mean) * contrast + mean + brightness
+    if config.noise > 0:
+        noise_seed, level_seed = tf.unstack(
+            tf.random.experimental.stateless_split(
+                tf.random.experimental.stateless_fold_in(seed, 3)
+            )
+        )
+        level = tf.random.stateless_uniform([n, 1, 1, 1], level_seed, 0.0, config.noise)
+        images += level * tf.random.stateless_normal(tf.shape(images), noise_seed)
+    return tf.clip_by_value(images, 0.0, 1.0)
+
+
+def _processing(images: tf.Tensor, seed: tf.Tensor, config: TrainingConfig) -> tf.Tensor:
+    """What another site's image processing changes: a gamma curve (exp(+-gamma)) and
+    smoothing or sharpening (blend towards / away from a 3x3 binomial blur by +-blur)."""
+    n = tf.shape(images)[0]
+    gamma_seed, blur_seed = tf.unstack(tf.random.experimental.stateless_split(seed))
+    if config.gamma > 0:
+        exponent = tf.exp(tf.random.stateless_uniform([n], gamma_seed, -config.gamma, config.gamma))
+        images = tf.pow(tf.clip_by_value(images, 1e-6, 1.0), exponent[:, None, None, None])
+    if config.blur > 0:
+        amount = tf.random.stateless_uniform([n], blur_seed, -config.blur, config.blur)
+        images += amount[:, None, None, None] * (blur3(images) - images)
+    return images
+
+
+def blur3(images: tf.Tensor) -> tf.Tensor:
+    """3x3 binomial blur ([1, 2, 1] outer [1, 2, 1] / 16) with mirrored borders."""
+    kernel = tf.constant([1.0, 2.0, 1.0]) / 4.0
+    kernel = tf.reshape(kernel[:, None] * kernel[None, :], [3, 3, 1, 1])
+    padded = tf.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
+    return tf.nn.conv2d(padded, kernel, strides=1, padding="VALID")
+
+
+def mixup(
+    images: tf.Tensor,
+    labels: tf.Tensor,
+    weights: tf.Tensor,
+    seed: tf.Tensor,
+    config: TrainingConfig,
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Each image blended with its neighbour in the (shuffled) batch by lambda ~ Beta(a, a),
+    kept >= 0.5 so the image's own label dominates; labels and sample weights blend alike."""
+    first, second = tf.unstack(tf.random.experimental.stateless_split(seed))
+    n = tf.shape(images)[0]
+    a = tf.random.stateless_gamma([n], first, config.mixup_alpha)
+    b = tf.random.stateless_gamma([n], second, config.mixup_alpha)
+    lam = a / (a + b + 1e-12)
+    lam = tf.maximum(lam, 1.0 - lam)
+
+    def blend(x: tf.Tensor) -> tf.Tensor:
+        shape = tf.concat([[n], tf.ones([tf.rank(x) - 1], tf.int32)], axis=0)
+        mix = tf.reshape(lam, shape)
+        return mix * x + (1.0 - mix) * tf.roll(x, shift=1, axis=0)
+
+    return blend(images), blend(labels), blend(weights)
 
 
 def _affine(images: tf.Tensor, angle: tf.Tensor, shift: tf.Tensor, scale: tf.Tensor) -> tf.Tensor:

@@ -138,6 +138,12 @@ class TrainingConfig:
     zoom: float = 0.10
     brightness: float = 0.10
     contrast: float = 0.20
+    gamma: float = 0.0
+    blur: float = 0.0
+    noise: float = 0.0
+    mixup_alpha: float = 0.0
+    label_smoothing: float = 0.0
+    ema_momentum: float = 0.0
     hyperparameters: ClassifierHyperparameters = field(default_factory=ClassifierHyperparameters)
     spec: InputSpec = field(default_factory=InputSpec)
 
@@ -148,6 +154,10 @@ class TrainingConfig:
             raise ValueError("learning rates must be positive")
         if not 0.0 < self.min_sensitivity <= 1.0:
             raise ValueError("min_sensitivity must be in (0, 1]")
+        if not 0.0 <= self.ema_momentum < 1.0:
+            raise ValueError("ema_momentum must be in [0, 1) (0 = no weight averaging)")
+        if not 0.0 <= self.label_smoothing < 0.5:
+            raise ValueError("label_smoothing must be in [0, 0.5)")
         if not 0.0 <= self.calibration_label_smoothing < 0.5:
             raise ValueError("calibration_label_smoothing must be in [0, 0.5)")
 

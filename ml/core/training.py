@@ -16,12 +16,14 @@ ml/core/inference.py for how those use a GPU). On a CPU nothing changes: float32
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,8 +202,10 @@ def _fit(
                 learning_rate, decay_steps=config.epochs * steps, alpha=0.05
             ),
             weight_decay=config.weight_decay,
+            use_ema=config.ema_momentum > 0,
+            ema_momentum=config.ema_momentum or 0.99,
         ),
-        loss=keras.losses.BinaryCrossentropy(),
+        loss=keras.losses.BinaryCrossentropy(label_smoothing=config.label_smoothing),
         metrics=[keras.metrics.AUC(name="auc")],
     )
     identity = {
@@ -367,8 +371,12 @@ class _BestEpoch(keras.callbacks.Callback):
         self.epoch_started = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        probabilities = np.clip(predict_probabilities(self.model, self.images), 1e-7, 1 - 1e-7)
-        auc = roc_auc(self.labels, probabilities) or 0.0
+        with averaged_weights(self.model):
+            probabilities = predict_probabilities(self.model, self.images)
+            auc = roc_auc(self.labels, probabilities) or 0.0
+            if auc > self.best_auc:
+                self.best_weights = self.model.get_weights()
+        probabilities = np.clip(probabilities, 1e-7, 1 - 1e-7)
         loss = -np.mean(
             self.labels * np.log(probabilities) + (1 - self.labels) * np.log(1 - probabilities)
         )
@@ -383,7 +391,6 @@ class _BestEpoch(keras.callbacks.Callback):
         self.epoch = epoch + 1
         if auc > self.best_auc:
             self.best_auc, self.best_epoch = auc, epoch + 1
-            self.best_weights = self.model.get_weights()
         elif epoch + 1 - self.best_epoch >= self.patience:
             self.model.stop_training = True
         self.finished = bool(self.model.stop_training) or self.epoch >= self.epochs
@@ -410,6 +417,29 @@ class _BestEpoch(keras.callbacks.Callback):
         self.history = [dict(item) for item in state["history"]]
         self.seconds_before = float(state["seconds"])
         self.best_weights = best_weights
+
+
+@contextlib.contextmanager
+def averaged_weights(model: keras.Model) -> Iterator[None]:
+    """Inside: the model's trainable variables hold the optimizer's exponential moving
+    average of them (TrainingConfig.ema_momentum); the training values come back after.
+    Does nothing when the optimizer keeps no average."""
+    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
+    if not getattr(optimizer, "use_ema", False):
+        yield
+        return
+    # Keras keeps the averages in this private list, in the order of _trainable_variables
+    # (its own keras.callbacks.SwapEMAWeights reads them the same way).
+    variables = optimizer._trainable_variables
+    averages = optimizer._model_variables_moving_average
+    current = [np.asarray(variable) for variable in variables]
+    for variable, average in zip(variables, averages, strict=True):
+        variable.assign(average)
+    try:
+        yield
+    finally:
+        for variable, value in zip(variables, current, strict=True):
+            variable.assign(value)
 
 
 class TrainingCheckpoint:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import keras
@@ -7,12 +8,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ml.core.augmentation import augment_batch, training_dataset
+from ml.core.augmentation import augment_batch, blur3, mixup, training_dataset
 from ml.core.data import ClassificationData, load_pneumoniamnist
 from ml.core.errors import ModelLoadError
-from ml.core.networks import build_chest_xray_classifier
+from ml.core.networks import PREDICTION_LAYER, build_chest_xray_classifier
 from ml.core.spec import Calibration, ClassifierHyperparameters, InputSpec, TrainingConfig
-from ml.core.training import _class_weights, load_model, save_model, train_classifier
+from ml.core.training import (
+    _class_weights,
+    averaged_weights,
+    load_model,
+    save_model,
+    train_classifier,
+)
 from tests.ml.core.helpers import PNEUMONIAMNIST
 
 TINY = ClassifierHyperparameters(widths=(4, 8), convs_per_block=1, dropout=0.1)
@@ -154,3 +161,63 @@ def test_default_widths_learn_the_task_in_two_epochs() -> None:
     result = train_classifier(data, TrainingConfig(epochs=2))
 
     assert result.metrics["validation"]["auc"] > 0.9
+
+
+def test_processing_augmentation_keeps_range_and_changes_the_images() -> None:
+    images = tf.constant(np.random.default_rng(0).random((8, 28, 28, 1)), tf.float32)
+    plain = TrainingConfig(rotation_degrees=0, translation=0, zoom=0, brightness=0, contrast=0)
+    seed = tf.constant([1, 2], tf.int64)
+    processed = dataclasses.replace(plain, gamma=0.4, blur=0.8, noise=0.05)
+
+    unchanged = augment_batch(images, seed, plain).numpy()
+    changed = augment_batch(images, seed, processed).numpy()
+
+    np.testing.assert_allclose(unchanged, images.numpy(), atol=1e-5)
+    assert changed.min() >= 0.0 and changed.max() <= 1.0
+    assert np.abs(changed - unchanged).mean() > 0.01
+
+
+def test_blur3_keeps_a_flat_image_and_smooths_a_spike() -> None:
+    flat = tf.fill([1, 5, 5, 1], 0.4)
+    spike = tf.tensor_scatter_nd_update(tf.zeros([1, 5, 5, 1]), [[0, 2, 2, 0]], [1.0])
+
+    np.testing.assert_allclose(blur3(flat).numpy(), 0.4, atol=1e-6)
+    smoothed = blur3(spike).numpy()[0, :, :, 0]
+    assert smoothed[2, 2] == pytest.approx(0.25)
+    assert smoothed.sum() == pytest.approx(1.0)
+
+
+def test_mixup_blends_images_and_labels_keeping_each_images_own_label_dominant() -> None:
+    images = tf.constant(np.stack([np.zeros((4, 4, 1)), np.ones((4, 4, 1))] * 8), tf.float32)
+    labels = tf.constant([0.0, 1.0] * 8)
+    weights = tf.constant([3.0, 1.0] * 8)
+
+    mixed, mixed_labels, mixed_weights = mixup(
+        images, labels, weights, tf.constant([5, 6], tf.int64), TrainingConfig(mixup_alpha=0.4)
+    )
+
+    mixed_labels = mixed_labels.numpy()
+    assert np.all(np.abs(mixed_labels - labels.numpy()) <= 0.5)
+    assert np.any(np.abs(mixed_labels - labels.numpy()) > 0.01)
+    # Image and label blend by the same amount; so do the sample weights.
+    np.testing.assert_allclose(mixed.numpy()[:, 0, 0, 0], mixed_labels, atol=1e-6)
+    np.testing.assert_allclose(mixed_weights.numpy(), 1.0 + 2.0 * (1.0 - mixed_labels), atol=1e-5)
+
+
+def test_averaged_weights_swaps_the_moving_average_in_and_back_out() -> None:
+    model = build_chest_xray_classifier(InputSpec(), TINY)
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.05, use_ema=True, ema_momentum=0.9),
+        loss=keras.losses.BinaryCrossentropy(),
+    )
+    images = np.random.default_rng(0).random((16, 28, 28, 1)).astype(np.float32)
+    for _ in range(4):  # (fit would end by copying the averages into the model)
+        model.train_on_batch(images, np.arange(16) % 2)
+    kernel = model.get_layer(PREDICTION_LAYER).kernel
+    trained = np.asarray(kernel).copy()
+
+    with averaged_weights(model):
+        averaged = np.asarray(kernel).copy()
+
+    assert not np.allclose(averaged, trained)
+    np.testing.assert_array_equal(np.asarray(kernel), trained)
