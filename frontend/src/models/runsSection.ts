@@ -9,7 +9,7 @@ import { type TrainingMode, type TrainingRun, getRun } from "../api/models";
 import { h } from "../pages/dom";
 import { historyChart } from "./charts";
 import { modeText, progressFraction, progressText, triggerText, whenText } from "./format";
-import { isLive } from "./polling";
+import { isLive, shouldPoll } from "./polling";
 
 export interface RunsActions {
   retrain(mode: TrainingMode): Promise<string>;
@@ -31,7 +31,7 @@ const STATUS: Record<string, string> = {
   cancelled: "Cancelled",
 };
 
-function retrainForm(actions: RunsActions): { form: HTMLFormElement; mode: HTMLSelectElement } {
+function retrainForm(actions: RunsActions): { form: HTMLFormElement; mode: HTMLSelectElement; status: HTMLElement } {
   const mode = h(
     "select",
     { name: "mode" },
@@ -63,7 +63,7 @@ function retrainForm(actions: RunsActions): { form: HTMLFormElement; mode: HTMLS
         button.disabled = false;
       });
   });
-  return { form, mode };
+  return { form, mode, status };
 }
 
 function logDetails(run: TrainingRun): { element: HTMLDetailsElement; refresh(): void } {
@@ -98,7 +98,9 @@ function runBody(run: TrainingRun, actions: RunsActions): HTMLElement {
       ` · ${modeText(run.mode)} · ${triggerText(run.trigger)}${who} · ${when}`,
     ),
   );
-  if (run.message) body.append(h("p", { class: "run-message", "data-testid": "run-message" }, run.message));
+  // While epochs pass the progress line says more than the message "Epoch 3 of 16".
+  const saysMore = run.status === "running" && run.message.startsWith("Epoch ");
+  if (run.message && !saysMore) body.append(h("p", { class: "run-message", "data-testid": "run-message" }, run.message));
   if (run.status === "running") {
     const bar = h("progress", { max: 1, value: progressFraction(run), "aria-label": `Progress of run ${run.id}` });
     body.append(
@@ -130,7 +132,7 @@ function runBody(run: TrainingRun, actions: RunsActions): HTMLElement {
 }
 
 export function runsSection(actions: RunsActions): RunsView {
-  const { form, mode } = retrainForm(actions);
+  const { form, mode, status } = retrainForm(actions);
   const list = h("ol", { class: "runs", "data-testid": "runs" });
   const empty = h("p", { class: "muted" }, "No training run yet.");
   const element = h("section", { class: "models-panel", "data-testid": "runs-section" }, h("h2", {}, "Training runs"), form, empty, list);
@@ -143,6 +145,8 @@ export function runsSection(actions: RunsActions): RunsView {
     },
     render(runs) {
       empty.hidden = runs.length > 0;
+      // "Waiting for run 7 to finish" is true until the runs have ended; the list says the rest.
+      if (!shouldPoll(runs)) status.textContent = "";
       const items = runs.map((run) => {
         let row = rows.get(run.id);
         const body = runBody(run, actions);

@@ -91,7 +91,7 @@ export function settingsForm(task: string, settings: TrainingSettings, saved: (s
   const save = h("button", { type: "submit" }, "Save settings");
   const form = h(
     "form",
-    { class: "models-form", "data-testid": "training-settings", novalidate: true },
+    { class: "models-panel models-form", "data-testid": "training-settings", novalidate: true },
     h("h2", {}, "Promotion settings"),
     labelled("Target sensitivity (sets each version's threshold)", number("target_sensitivity", "0.01"), errors.line("target_sensitivity")),
     labelled("Promotion margin (AUC a candidate must beat the active by)", number("promotion_margin", "0.001"), errors.line("promotion_margin")),

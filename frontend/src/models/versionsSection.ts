@@ -62,7 +62,7 @@ export function activeCard(
 
 export function versionsTable(versions: readonly ModelVersion[], actions: VersionsActions): HTMLElement {
   const rows = versions.map((version) => {
-    const compare = h("button", { type: "button", class: "button-quiet" }, "Comparison");
+    const compare = h("button", { type: "button", class: "button-quiet" }, "Compare");
     compare.addEventListener("click", () => actions.showComparison(version.id));
     return h(
       "tr",
