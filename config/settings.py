@@ -408,3 +408,5 @@ CELERY_BEAT_SCHEDULE["ml-shadow-sweep"] = {
     "task": "ml.shadow_sweep",
     "schedule": SHADOW_SWEEP_SECONDS,
 }
+# One name for the training mode's choices (runs, schedules and the settings' default_mode).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["TrainingModeEnum"] = "ml.models.TrainingRun.Mode"

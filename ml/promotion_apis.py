@@ -81,6 +81,39 @@ class VersionRefSerializer(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
+class TestSetSerializer(serializers.Serializer):
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+    positives = serializers.IntegerField()
+
+
+class GateSerializer(serializers.Serializer):
+    passed = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="sentences")
+    margin = serializers.FloatField()
+
+
+class ComparisonOutputSerializer(serializers.Serializer):
+    candidate = VersionRefSerializer()
+    baseline = VersionRefSerializer(allow_null=True)
+    test_set = TestSetSerializer()
+    candidate_metrics = serializers.DictField(
+        allow_null=True,
+        help_text="auc, auc_ci, sensitivity, specificity, threshold, ece, brier, n, positives, "
+        "roc [[fpr, tpr], ...], reliability [{lower, upper, mean_probability, observed_rate, "
+        "count}, ...]",
+    )
+    baseline_metrics = serializers.DictField(allow_null=True, help_text="as candidate_metrics")
+    difference = serializers.DictField(
+        allow_null=True,
+        help_text="auc (candidate - baseline), ci [lo, hi], p_value, lower_bound_one_sided, "
+        "method; null without a baseline",
+    )
+    gate = GateSerializer()
+    decision = serializers.ChoiceField(choices=ModelComparison.Decision.choices)
+    created_at = serializers.DateTimeField()
+
+
 def comparison_data(comparison: ModelComparison) -> dict[str, Any]:
     """The comparison as GET /api/models/<id>/comparison answers it."""
     ours, theirs = comparison_evaluations(comparison)
@@ -99,7 +132,7 @@ def comparison_data(comparison: ModelComparison) -> dict[str, Any]:
         "difference": comparison.difference or None,
         "gate": comparison.gate,
         "decision": comparison.decision,
-        "created_at": serializers.DateTimeField().to_representation(comparison.created_at),
+        "created_at": comparison.created_at,
     }
 
 
@@ -109,19 +142,22 @@ class ModelComparisonApi(APIView):
 
     permission_classes = [CanManageModels]
 
+    @extend_schema(responses=ComparisonOutputSerializer)
     def get(self, request: Request, version_id: int) -> Response:
         comparison = comparison_latest(version=_version(version_id))
         if comparison is None:
             raise NotFound("This version has not been compared yet.")
-        return Response(comparison_data(comparison))
+        return Response(ComparisonOutputSerializer(comparison_data(comparison)).data)
 
+    @extend_schema(request=None, responses=ComparisonOutputSerializer)
     def post(self, request: Request, version_id: int) -> Response:
         version = _version(version_id)
         try:
-            comparison = candidate_review(candidate=version, actor=request.user)
+            candidate_review(candidate=version, actor=request.user)
         except WeightsUnavailable as exc:
             raise Conflict(f"The weights could not be loaded: {exc}") from exc
-        return Response(comparison_data(comparison_latest(version=comparison.candidate)))
+        comparison = comparison_latest(version=version)
+        return Response(ComparisonOutputSerializer(comparison_data(comparison)).data)
 
 
 # --- promote, reject, roll back -----------------------------------------------------------------
@@ -174,13 +210,23 @@ class ShadowDeploymentSerializer(serializers.Serializer):
     stopped_at = serializers.DateTimeField(allow_null=True)
 
 
+class AgreementSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="studies both versions judged")
+    flag_changes = serializers.IntegerField()
+    flag_change_rate = serializers.FloatField(allow_null=True)
+    newly_flagged = serializers.IntegerField(help_text="flagged by the shadow version only")
+    unflagged = serializers.IntegerField(help_text="flagged by the active version only")
+    kendall_tau = serializers.FloatField(allow_null=True, help_text="order agreement")
+    top10_overlap = serializers.FloatField(allow_null=True)
+
+
+class ShadowOutputSerializer(serializers.Serializer):
+    deployment = ShadowDeploymentSerializer(allow_null=True)
+    agreement = AgreementSerializer()
+
+
 def shadow_data(version: ModelVersion) -> dict[str, Any]:
-    report = shadow_report(version=version)
-    deployment = report["deployment"]
-    return {
-        "deployment": ShadowDeploymentSerializer(deployment).data if deployment else None,
-        "agreement": report["agreement"],
-    }
+    return ShadowOutputSerializer(shadow_report(version=version)).data
 
 
 class ModelShadowApi(APIView):
@@ -197,10 +243,11 @@ class ModelShadowApi(APIView):
                 raise serializers.ValidationError("Shadow scoring lasts more than 0 hours.")
             return value
 
+    @extend_schema(responses=ShadowOutputSerializer)
     def get(self, request: Request, version_id: int) -> Response:
         return Response(shadow_data(_version(version_id)))
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses={201: ShadowOutputSerializer})
     def post(self, request: Request, version_id: int) -> Response:
         params = self.InputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -216,6 +263,7 @@ class ModelShadowStopApi(APIView):
 
     permission_classes = [CanManageModels]
 
+    @extend_schema(request=None, responses=ShadowOutputSerializer)
     def post(self, request: Request, version_id: int) -> Response:
         version = _version(version_id)
         shadow_deployment_stop(version=version, actor=request.user)
