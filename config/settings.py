@@ -410,3 +410,11 @@ CELERY_BEAT_SCHEDULE["ml-shadow-sweep"] = {
 }
 # One name for the training mode's choices (runs, schedules and the settings' default_mode).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["TrainingModeEnum"] = "ml.models.TrainingRun.Mode"
+# Runs' status and the two "kind" choices (schedules', labels') by name, not by hash.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "TrainingRunStatusEnum": "ml.models.TrainingRun.Status",
+        "RetrainScheduleKindEnum": "ml.models.RetrainSchedule.Kind",
+        "LabelKindEnum": "annotations.models.Label.Kind",
+    }
+)
