@@ -28,9 +28,9 @@ from ml.models import (
     ModelVersion,
     TrainingSettings,
 )
-from ml.runtime import inference_for, predicting
+from ml.runtime import WeightsUnavailable, inference_for, predicting
 from ml.selectors import model_version_active
-from ml.services import model_version_activate
+from ml.services import model_version_activate, model_version_mark_load_failed
 
 if TYPE_CHECKING:
     from ml.datasets import TestSet
@@ -175,24 +175,23 @@ def candidate_review(
     with the active version says nothing about who is right); otherwise waiting, with the
     reasons in the audit trail. When the candidate is already the active version, the
     baseline is the version active before it and nothing is changed. Each call stores a new
-    comparison (the newest is the one shown). Raises WeightsUnavailable if either will not load.
+    comparison (the newest is the one shown). Raises WeightsUnavailable when the candidate's
+    weights will not load; an active version whose weights will not load leaves it waiting.
     """
     settings = training_settings_get(task=candidate.task)
     baseline = _baseline_of(candidate)
     ours_set = test_set or _test_set(candidate)
     ours = model_version_evaluate(version=candidate, test_set=ours_set)
-    theirs = None
-    if baseline is not None:
-        same_input = test_set or baseline.input_spec == candidate.input_spec
-        theirs_set = ours_set if same_input else _test_set(baseline)
-        theirs = model_version_evaluate(version=baseline, test_set=theirs_set)
+    theirs, unloadable = _baseline_evaluate(baseline, candidate, ours_set, test_set)
     difference = _difference(np.asarray(ours_set.labels), ours, theirs)
-    gate = promotion_gate(
-        candidate=ours.metrics,
-        baseline=theirs.metrics if theirs else None,
-        difference=difference,
-        margin=settings.promotion_margin,
-    )
+    margin = settings.promotion_margin
+    if unloadable:
+        gate = {"passed": False, "reasons": [unloadable], "margin": margin}
+    else:
+        baseline_metrics = theirs.metrics if theirs else None
+        gate = promotion_gate(
+            candidate=ours.metrics, baseline=baseline_metrics, difference=difference, margin=margin
+        )
     with transaction.atomic():
         comparison = ModelComparison.objects.create(
             candidate=candidate,
@@ -221,6 +220,28 @@ def _baseline_of(candidate: ModelVersion) -> ModelVersion | None:
     if candidate.is_active:
         return _previously_active(candidate)
     return None
+
+
+def _baseline_evaluate(
+    baseline: ModelVersion | None,
+    candidate: ModelVersion,
+    candidate_set: TestSet,
+    given: TestSet | None,
+) -> tuple[ModelEvaluation | None, str]:
+    """The baseline's evaluation, or why there is none to compare with: weights that will not
+    load are recorded as the scoring worker would (triage pauses with it) and the candidate
+    waits for an admin, who may promote it to replace the broken version."""
+    if baseline is None:
+        return None, ""
+    same_input = given is not None or baseline.input_spec == candidate.input_spec
+    try:
+        evaluation = model_version_evaluate(
+            version=baseline, test_set=candidate_set if same_input else _test_set(baseline)
+        )
+    except WeightsUnavailable as exc:
+        model_version_mark_load_failed(version_id=baseline.pk, error=str(exc))
+        return None, f"The active version could not be evaluated: {exc}"
+    return evaluation, ""
 
 
 def _test_set(version: ModelVersion) -> TestSet:

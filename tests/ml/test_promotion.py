@@ -148,6 +148,22 @@ def test_the_first_version_of_a_task_passes_without_a_baseline(good):
     assert good.is_active
 
 
+def test_an_active_version_that_will_not_load_leaves_the_candidate_waiting(good, tmp_path):
+    broken_file = tmp_path / "broken.keras"
+    broken_file.write_bytes(b"not a model")
+    broken = register(broken_file)
+
+    comparison = candidate_review(candidate=good)
+
+    assert comparison.baseline == broken
+    assert comparison.decision == ModelComparison.Decision.WAITING
+    [reason] = comparison.gate["reasons"]
+    assert reason.startswith("The active version could not be evaluated")
+    broken.refresh_from_db()
+    assert broken.load_error  # triage pauses with it, as when a scoring worker fails to load it
+    assert not ModelEvaluation.objects.filter(version=broken).exists()
+
+
 def test_evaluations_are_kept_per_version_and_test_set(inverted, good):
     training_settings_update(task=TASK, actor=None, auto_promote=False)
     candidate_review(candidate=good)
