@@ -91,13 +91,14 @@ def training_run_cancel(*, run: TrainingRun, actor: AbstractBaseUser | None = No
     return TrainingRun.objects.get(pk=run.pk)
 
 
-def training_runs_dispatch(*, task: str) -> TrainingRun | None:
-    """Send the task's oldest queued run when none runs and its message is not out yet."""
+def training_runs_dispatch(*, task: str, force: bool = False) -> TrainingRun | None:
+    """Send the task's oldest queued run when none runs and its message is not out yet (or,
+    with `force`, after a run ended: a message it got while another ran was turned away)."""
     if TrainingRun.objects.filter(task=task, status=TrainingRun.Status.RUNNING).exists():
         return None
     run = TrainingRun.objects.filter(task=task, status=TrainingRun.Status.QUEUED).order_by("id")
     first = run.first()
-    if first is None or first.sent_at is not None:
+    if first is None or (first.sent_at is not None and not force):
         return None
     training_run_send(run_id=first.pk)
     return first
@@ -192,7 +193,7 @@ def training_run_finish(
         if changed and line:
             run_log(run_id, line)
         task = TrainingRun.objects.values_list("task", flat=True).get(pk=run_id)
-        transaction.on_commit(lambda: training_runs_dispatch(task=task))
+        transaction.on_commit(lambda: training_runs_dispatch(task=task, force=True))
     logger.info("training_run_finished run_id=%s status=%s", run_id, status)
     return bool(changed)
 
@@ -251,7 +252,7 @@ def _fail_lapsed(run: TrainingRun, reason: str) -> bool:
         )
         if changed:
             run_log(run.pk, reason)
-            transaction.on_commit(lambda: training_runs_dispatch(task=run.task))
+            transaction.on_commit(lambda: training_runs_dispatch(task=run.task, force=True))
     return bool(changed)
 
 
