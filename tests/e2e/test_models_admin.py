@@ -172,3 +172,70 @@ def test_an_admin_retrains_watches_compares_promotes_and_rolls_back(
     assert finished.candidate_id == versions[2].pk
     assert finished.requested_by is not None and finished.requested_by.username == "admin-user"
     assert [entry["epoch"] for entry in finished.history] == list(range(1, EPOCHS + 1))
+
+
+def test_a_radiologist_is_turned_away_from_the_models_page(
+    app_server: str, make_user: Callable[..., object]
+) -> None:
+    make_user("radiologist")
+
+    with launch_chromium() as browser:
+        page = new_page(browser)
+        sign_in(page, app_server, "radiologist-user", next_path=MODELS)
+        expect(page.get_by_role("alert")).to_have_text(
+            re.compile("Your role may not manage models.")
+        )
+        expect(page.get_by_role("link", name="Models")).to_have_count(0)
+        expect(page.get_by_test_id("models")).to_have_count(0)
+
+
+def test_an_admin_sets_the_margin_after_a_refusal_and_keeps_a_nightly_schedule(
+    app_server: str, make_user: Callable[..., object]
+) -> None:
+    from ml.models import RetrainSchedule, TrainingSettings
+
+    make_user("admin")
+
+    with launch_chromium() as browser:
+        page = new_page(browser)
+        sign_in(page, app_server, "admin-user", next_path=MODELS)
+        settings = page.get_by_test_id("training-settings")
+        margin = settings.get_by_label("Promotion margin", exact=False)
+        margin.fill("0.5")
+        settings.get_by_role("button", name="Save settings").click()
+        expect(settings.get_by_test_id("settings-error-promotion_margin")).to_contain_text("0.2")
+        expect(settings.get_by_test_id("settings-status")).to_have_text("Nothing was saved.")
+
+        margin.fill("0.01")
+        settings.get_by_label("Promote automatically when the gate passes").uncheck()
+        settings.get_by_role("button", name="Save settings").click()
+        expect(settings.get_by_test_id("settings-status")).to_have_text("Saved.")
+        expect(settings.get_by_test_id("settings-error-promotion_margin")).to_be_hidden()
+
+        form = page.get_by_test_id("schedule-form")
+        form.get_by_label("At (time of day)").fill("03:30")
+        form.get_by_role("button", name="Add schedule").click()
+        form.get_by_label("Retrain").select_option("labels")
+        form.get_by_label("New labels (N)").fill("0")
+        form.get_by_role("button", name="Add schedule").click()
+        expect(form.get_by_test_id("schedule-error-min_new_labels")).to_be_visible()
+        form.get_by_label("New labels (N)").fill("50")
+        form.get_by_role("button", name="Add schedule").click()
+
+        schedules = page.get_by_test_id("schedules").locator("li")
+        expect(schedules).to_have_text(
+            [
+                re.compile(r"Nightly at 03:30 \(fine-tune\)"),
+                re.compile(r"When 50 new labels \(checked every 30 min, fine-tune\)"),
+            ]
+        )
+        schedules.first.get_by_role("checkbox").uncheck()
+        expect(schedules.first.get_by_role("checkbox")).not_to_be_checked()
+        page.once("dialog", lambda dialog: dialog.accept())
+        schedules.nth(1).get_by_role("button", name="Delete").click()
+        expect(schedules).to_have_count(1)
+
+    stored = TrainingSettings.objects.get(task=TASK)
+    assert stored.promotion_margin == 0.01 and stored.auto_promote is False
+    kept = RetrainSchedule.objects.get(task=TASK)
+    assert (kept.kind, kept.hour, kept.minute, kept.enabled) == ("nightly", 3, 30, False)

@@ -121,18 +121,27 @@ export interface TrainingSettings {
 
 export type ScheduleKind = "nightly" | "labels";
 
+/** What POST/PUT take: the fields of the other kind may be left out (the server keeps defaults). */
 export interface ScheduleBody {
   task: string;
   kind: ScheduleKind;
   enabled: boolean;
-  hour: number | null;
-  minute: number | null;
-  min_new_labels: number | null;
-  check_minutes: number | null;
+  hour?: number;
+  minute?: number;
+  min_new_labels?: number;
+  check_minutes?: number;
   mode: TrainingMode;
 }
 
-export interface Schedule extends ScheduleBody {
+export interface Schedule {
+  task: string;
+  kind: ScheduleKind;
+  enabled: boolean;
+  hour: number;
+  minute: number;
+  min_new_labels: number;
+  check_minutes: number;
+  mode: TrainingMode;
   id: number;
   last_fired_at: string | null;
   last_result: string;

@@ -27,7 +27,7 @@ describe("the training settings form", () => {
   });
 
   it("names each field typed wrong", () => {
-    const draft = { ...settingsDraftFrom(STORED), target_sensitivity: "95", promotion_margin: "", shadow_hours: "1.5" };
+    const draft = { ...settingsDraftFrom(STORED), target_sensitivity: "95", promotion_margin: "", shadow_hours: "-1" };
     expect(Object.keys(settingsErrors(draft)).sort()).toEqual([
       "promotion_margin",
       "shadow_hours",
@@ -46,8 +46,6 @@ describe("the schedule form", () => {
       enabled: true,
       hour: 3,
       minute: 45,
-      min_new_labels: null,
-      check_minutes: null,
       mode: "fine_tune",
     });
   });
@@ -55,7 +53,8 @@ describe("the schedule form", () => {
   it("sends a label-count schedule as N and its check interval", () => {
     const draft = { ...NEW_SCHEDULE, kind: "labels" as const, min_new_labels: "50", check_minutes: "15" };
     const body = scheduleBody("chest", draft);
-    expect([body.hour, body.minute, body.min_new_labels, body.check_minutes]).toEqual([null, null, 50, 15]);
+    expect(body).not.toHaveProperty("hour");
+    expect([body.min_new_labels, body.check_minutes]).toEqual([50, 15]);
     expect(scheduleText({ ...body, mode: "scratch" })).toBe(
       "When 50 new labels (checked every 15 min, from scratch)",
     );
@@ -70,6 +69,10 @@ describe("the schedule form", () => {
   it("turns a stored schedule off and on", () => {
     const stored = {
       ...scheduleBody("chest", NEW_SCHEDULE),
+      min_new_labels: 200,
+      check_minutes: 15,
+      hour: 2,
+      minute: 0,
       id: 3,
       last_fired_at: null,
       last_result: "",

@@ -41,12 +41,12 @@ export function settingsErrors(draft: SettingsDraft): Errors {
   const errors: Errors = {};
   const target = numberOf(draft.target_sensitivity);
   if (!(target > 0 && target < 1)) errors["target_sensitivity"] = "A share between 0 and 1, such as 0.95.";
-  const margin = numberOf(draft.promotion_margin);
-  if (!(Number.isFinite(margin) && margin > -1 && margin < 1)) {
-    errors["promotion_margin"] = "An AUC difference between -1 and 1, such as 0 or 0.01.";
+  // The server knows the allowed ranges and says them; the page only catches what is no number.
+  if (!Number.isFinite(numberOf(draft.promotion_margin))) {
+    errors["promotion_margin"] = "An AUC difference, such as 0 or 0.01.";
   }
-  const hours = wholeIn(draft.shadow_hours, 0, 24 * 30, "Whole hours from 0 (no shadow) to 720.");
-  if (hours) errors["shadow_hours"] = hours;
+  const hours = numberOf(draft.shadow_hours);
+  if (!(hours >= 0)) errors["shadow_hours"] = "Hours from 0 (no shadow), such as 24.";
   return errors;
 }
 
@@ -87,25 +87,20 @@ export function scheduleErrors(draft: ScheduleDraft): Errors {
   } else {
     const labels = wholeIn(draft.min_new_labels, 1, 1_000_000, "At least 1 new label.");
     if (labels) errors["min_new_labels"] = labels;
-    const minutes = wholeIn(draft.check_minutes, 1, 24 * 60, "Whole minutes from 1 to 1440.");
+    const minutes = wholeIn(draft.check_minutes, 1, 7 * 24 * 60, "Whole minutes from 1 to 10080 (a week).");
     if (minutes) errors["check_minutes"] = minutes;
   }
   return errors;
 }
 
+/** The POST body: a nightly schedule's hour and minute, or a label count's N and interval. */
 export function scheduleBody(task: string, draft: ScheduleDraft, enabled = true): ScheduleBody {
-  const nightly = draft.kind === "nightly";
-  const match = TIME.exec(draft.time.trim());
-  return {
-    task,
-    kind: draft.kind,
-    enabled,
-    hour: nightly && match ? Number(match[1]) : null,
-    minute: nightly && match ? Number(match[2]) : null,
-    min_new_labels: nightly ? null : numberOf(draft.min_new_labels),
-    check_minutes: nightly ? null : numberOf(draft.check_minutes),
-    mode: draft.mode,
-  };
+  const base = { task, kind: draft.kind, enabled, mode: draft.mode };
+  if (draft.kind === "nightly") {
+    const match = TIME.exec(draft.time.trim());
+    return { ...base, hour: Number(match?.[1] ?? Number.NaN), minute: Number(match?.[2] ?? Number.NaN) };
+  }
+  return { ...base, min_new_labels: numberOf(draft.min_new_labels), check_minutes: numberOf(draft.check_minutes) };
 }
 
 /** The stored schedule as a PUT body, with `enabled` changed. */
@@ -115,10 +110,10 @@ export function scheduleToggled(schedule: Schedule): ScheduleBody {
 }
 
 /** "Nightly at 02:30 (fine-tune)", "When 100 new labels (checked every 30 min, from scratch)". */
-export function scheduleText(schedule: Pick<Schedule, "kind" | "hour" | "minute" | "min_new_labels" | "check_minutes" | "mode">): string {
+export function scheduleText(schedule: ScheduleBody): string {
   const mode = schedule.mode === "scratch" ? "from scratch" : "fine-tune";
   if (schedule.kind === "nightly") {
-    const two = (n: number | null) => String(n ?? 0).padStart(2, "0");
+    const two = (n: number | undefined) => String(n ?? 0).padStart(2, "0");
     return `Nightly at ${two(schedule.hour)}:${two(schedule.minute)} (${mode})`;
   }
   return `When ${schedule.min_new_labels ?? "?"} new labels (checked every ${schedule.check_minutes ?? "?"} min, ${mode})`;

@@ -11,6 +11,7 @@ import { ApiError } from "../api/http";
 import {
   type Comparison,
   type ModelVersion,
+  type TestSetMetrics,
   type TrainingRun,
   cancelRun,
   computeComparison,
@@ -59,6 +60,8 @@ export function mountModelsPage(root: HTMLElement): () => void {
   let runsListed = false;
   let versions: ModelVersion[] = [];
   let compared: number | null = null;
+  /** The comparison on show: its baseline's test-set figures serve the active card too. */
+  let shown: Comparison | null = null;
   /** The admin picked a version to compare: a finished run does not replace it. */
   let picked = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -70,15 +73,23 @@ export function mountModelsPage(root: HTMLElement): () => void {
   async function refreshVersions(): Promise<void> {
     versions = await listVersions(task, { signal });
     const active = versions.find((version) => version.is_active) ?? null;
-    let tested: Comparison | null = null;
-    if (active) tested = await getComparison(active.id, { signal }).catch(() => null);
-    const where = tested ? `on the fixed test set of ${tested.test_set.size} images` : "as registered";
-    activePart.replaceChildren(activeCard(active, tested?.candidate_metrics ?? null, where, versionsActions));
+    let figures: TestSetMetrics | null = null;
+    let size = 0;
+    if (active) {
+      const own = await getComparison(active.id, { signal }).catch(() => null);
+      if (own) [figures, size] = [own.candidate_metrics, own.test_set.size];
+      else if (shown?.baseline?.id === active.id && shown.baseline_metrics) {
+        [figures, size] = [shown.baseline_metrics, shown.test_set.size];
+      }
+    }
+    const where = figures ? `on the fixed test set of ${size} images` : "as registered";
+    activePart.replaceChildren(activeCard(active, figures, where, versionsActions));
     versionsPart.replaceChildren(versionsTable(versions, versionsActions));
   }
 
   async function showComparison(versionId: number | null): Promise<void> {
     compared = versionId;
+    shown = null;
     const heading = h("h2", {}, "Candidate against the active version");
     if (versionId === null) {
       comparisonPart.replaceChildren(heading, h("p", { class: "muted" }, "No candidate yet: retrain to get one."));
@@ -104,6 +115,7 @@ export function mountModelsPage(root: HTMLElement): () => void {
       );
       return;
     }
+    shown = comparison;
     const parts: HTMLElement[] = [heading, comparisonView(comparison, comparisonActions)];
     if (comparison.decision === "shadowing") {
       const shadow = await getShadow(versionId, { signal }).catch(() => null);
@@ -129,8 +141,9 @@ export function mountModelsPage(root: HTMLElement): () => void {
     schedulePoll();
     // A run that ended may have registered, promoted or shadowed a version.
     if (endedRuns(before, runs).length > 0 || first) {
-      if (!first) await refreshVersions();
       if (!picked) await showComparison(candidateToShow(runs));
+      // After the comparison: the active card takes its figures when it is the baseline.
+      await refreshVersions();
     }
   }
 
