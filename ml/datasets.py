@@ -253,9 +253,11 @@ def archive_labels(
         return found
     classes = task_get(task).class_keys
     demo = _demo_study_uids(seed_npz_path()) if _has_seed(task) else frozenset()
-    study_ids = {study_id for study_id, _, _ in targets}
+    by_study: dict[int, dict[tuple[int | None, int | None], Label]] = {}
+    for (study_id, instance_id, frame), label in targets.items():
+        by_study.setdefault(study_id, {})[(instance_id, frame)] = label
     instances = (
-        Instance.objects.filter(series__study_id__in=study_ids)
+        Instance.objects.filter(series__study_id__in=list(by_study))
         .select_related("series__study__patient")
         .order_by("id")
     )
@@ -263,8 +265,8 @@ def archive_labels(
         study = instance.series.study
         labels = {
             (inst, frame): label
-            for (study_id, inst, frame), label in targets.items()
-            if study_id == study.pk and inst in (None, instance.pk)
+            for (inst, frame), label in by_study[study.pk].items()
+            if inst in (None, instance.pk)
         }
         if not labels:
             continue

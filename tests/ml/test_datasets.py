@@ -124,3 +124,18 @@ def test_images_that_cannot_be_used_are_left_out_and_counted(make_user) -> None:
 
     assert archive["frames"] == {"train": 0, "validation": 0, "test": 0}
     assert archive["left_out"] == {DEMO_WRAPPED: 1, "modality CT is not a chest radiograph": 1}
+
+
+@pytest.mark.django_db
+def test_an_image_label_beats_its_study_label(make_user) -> None:
+    reader = make_user("radiologist")
+    study = new_study(6, patient_in("train", 200))
+    instance = study.series.get().instances.get()
+    label(study, "normal", "adjudicated", reader)
+    image_label = label(study, "pneumonia", "radiologist_read", reader, instance=instance)
+
+    snapshot = training_snapshot(TASK, seed_limit=100)
+
+    assert snapshot.lineage["archive"]["label_ids"] == [image_label.pk]
+    assert snapshot.size("train") == 101
+    assert snapshot.arrays["train"][1][-1] == 1  # pneumonia
