@@ -20,7 +20,7 @@ from ml.evaluation_services import (
     training_settings_update,
 )
 from ml.models import ModelAuditEntry, ModelComparison, ModelEvaluation, ShadowDeployment
-from ml.shadow import shadow_sweep
+from ml.shadow import shadow_deployment_stop, shadow_sweep
 from tests.triage.conftest import register, small_model_file  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
@@ -197,6 +197,23 @@ def test_with_shadow_hours_a_passing_candidate_shadows_then_waits_with_the_figur
     [waiting] = notes(good, ModelAuditEntry.Action.PROMOTION_WAITING)
     assert waiting.startswith("Shadow scoring ended: no study was scored in shadow.")
     assert shadow_sweep(now=deployment.ends_at + dt.timedelta(seconds=2)) == 0
+
+
+def test_stopping_the_shadow_early_leaves_the_candidate_waiting(inverted, good, make_user):
+    admin = make_user("admin")
+    training_settings_update(task=TASK, actor=None, shadow_hours=24)
+    comparison = candidate_review(candidate=good)
+
+    shadow_deployment_stop(version=good, actor=admin)
+
+    comparison.refresh_from_db()
+    assert comparison.decision == ModelComparison.Decision.WAITING
+    assert ShadowDeployment.objects.get(version=good).stopped_at is not None
+    stopped = good.audit.get(action=ModelAuditEntry.Action.SHADOW_STOPPED)
+    assert stopped.actor == admin and stopped.note.startswith("stopped by an admin")
+    assert good.audit.filter(action=ModelAuditEntry.Action.PROMOTION_WAITING).exists()
+    with pytest.raises(Conflict):
+        shadow_deployment_stop(version=good, actor=admin)
 
 
 def test_promoting_marks_the_comparison_and_ends_the_shadow(inverted, good, make_user):
