@@ -191,14 +191,15 @@ def _rank(label: Label) -> tuple[int, Any, int]:
     return (-USABLE_SOURCES.index(label.source), label.created_at, label.pk)
 
 
-def _usable_label_rows(task: str) -> Iterable[Label]:
+def _usable_label_rows(task: str, up_to_label_id: int | None) -> Iterable[Label]:
     from annotations.models import Label
 
-    return (
-        Label.objects.filter(task=task, kind=Label.Kind.CLASS, source__in=USABLE_SOURCES)
-        .only("id", "study_id", "instance_id", "frame_number", "value", "source", "created_at")
-        .order_by("id")
-    )
+    rows = Label.objects.filter(task=task, kind=Label.Kind.CLASS, source__in=USABLE_SOURCES)
+    if up_to_label_id is not None:
+        rows = rows.filter(pk__lte=up_to_label_id)
+    return rows.only(
+        "id", "study_id", "instance_id", "frame_number", "value", "source", "created_at"
+    ).order_by("id")
 
 
 def usable_labels_new_count(*, task: str, after_id: int) -> int:
@@ -210,10 +211,12 @@ def usable_labels_new_count(*, task: str, after_id: int) -> int:
     ).count()
 
 
-def _resolve(task: str, found: ArchiveLabels) -> dict[tuple[int, int | None, int | None], Label]:
+def _resolve(
+    task: str, found: ArchiveLabels, up_to_label_id: int | None
+) -> dict[tuple[int, int | None, int | None], Label]:
     """One label per target (see LABEL_RULE); records the highest label id and time seen."""
     best: dict[tuple[int, int | None, int | None], Label] = {}
-    for label in _usable_label_rows(task):
+    for label in _usable_label_rows(task, up_to_label_id):
         found.labels_seen += 1
         if label.pk > found.max_label_id:
             found.max_label_id = label.pk
@@ -240,13 +243,18 @@ def _demo_study_uids(path: Path) -> frozenset[str]:
 
 
 def archive_labels(
-    task: str, spec: InputSpec, *, on_phase: Callable[[str], Any] | None = None
+    task: str,
+    spec: InputSpec,
+    *,
+    on_phase: Callable[[str], Any] | None = None,
+    up_to_label_id: int | None = None,
 ) -> ArchiveLabels:
-    """Every usable archive frame of the task with its resolved label (reads the files)."""
+    """Every usable archive frame of the task with its resolved label (reads the files);
+    only labels with an id up to `up_to_label_id` when given."""
     from archive.models import Instance
 
     found = ArchiveLabels()
-    targets = _resolve(task, found)
+    targets = _resolve(task, found, up_to_label_id)
     if on_phase is not None:
         on_phase("preprocessing")
     if not targets:
@@ -400,13 +408,16 @@ def training_snapshot(
     spec: InputSpec | None = None,
     seed_limit: int | None = None,
     on_phase: Callable[[str], Any] | None = None,
+    up_to_label_id: int | None = None,
 ) -> TrainingSnapshot:
     """The arrays a retraining round fits on (train), selects on (validation) and reports on
     ("test" = fixed_test_set), and the lineage JSON saying exactly what went in. Read-only.
-    `on_phase("preprocessing")` is called once the labels are chosen and images are read."""
+    `on_phase("preprocessing")` is called once the labels are chosen and images are read.
+    `up_to_label_id` leaves out labels made later (a resumed run trains on what it started
+    with, so its checkpoint still fits its data)."""
     spec = _spec_for(task, spec)
     limit = settings.TRAINING_SEED_LIMIT if seed_limit is None else seed_limit
-    found = archive_labels(task, spec, on_phase=on_phase)
+    found = archive_labels(task, spec, on_phase=on_phase, up_to_label_id=up_to_label_id)
     arrays: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {s: ([], []) for s in SPLITS}
     seed_lineage: dict[str, Any] | None = None
     if _has_seed(task):

@@ -169,8 +169,17 @@ def _snapshot(run: TrainingRun, rows: Any, spec: InputSpec) -> TrainingSnapshot:
     from ml.datasets import training_snapshot
 
     rows.update(phase="snapshot")
+    # A resumed run takes the labels its first attempt took (not those made since).
+    seen = (
+        (run.data_snapshot or {}).get("archive", {}).get("max_label_id")
+        if run.attempts > 1
+        else None
+    )
     snapshot = training_snapshot(
-        run.task, spec=spec, on_phase=lambda phase: rows.update(phase=phase)
+        run.task,
+        spec=spec,
+        on_phase=lambda phase: rows.update(phase=phase),
+        up_to_label_id=seen,
     )
     rows.update(data_snapshot=snapshot.lineage)
     archive = snapshot.lineage["archive"]

@@ -139,3 +139,14 @@ def test_an_image_label_beats_its_study_label(make_user) -> None:
     assert snapshot.lineage["archive"]["label_ids"] == [image_label.pk]
     assert snapshot.size("train") == 101
     assert snapshot.arrays["train"][1][-1] == 1  # pneumonia
+
+
+@pytest.mark.django_db
+def test_a_resumed_snapshot_leaves_out_labels_made_after_its_start(make_user) -> None:
+    reader = make_user("radiologist")
+    first = label(new_study(7, patient_in("train", 300)), "normal", "radiologist_read", reader)
+    label(new_study(8, patient_in("train", 400)), "pneumonia", "radiologist_read", reader)
+
+    archive = training_snapshot(TASK, seed_limit=100, up_to_label_id=first.pk).lineage["archive"]
+
+    assert archive["label_ids"] == [first.pk] and archive["max_label_id"] == first.pk
