@@ -24,6 +24,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from archive.models import Instance
@@ -40,7 +41,7 @@ Decision = ModelComparison.Decision
 MAX_HOURS = 720.0
 
 
-def shadow_deployments_live(*, now: dt.datetime | None = None) -> Any:
+def shadow_deployments_live(*, now: dt.datetime | None = None) -> QuerySet[ShadowDeployment]:
     """Deployments scoring now (a queryset, newest first)."""
     now = now or timezone.now()
     return ShadowDeployment.objects.filter(
