@@ -101,8 +101,21 @@ def test_an_admin_retrains_watches_compares_promotes_and_rolls_back(
         expect(page.get_by_test_id("retrain-status")).to_have_text(
             re.compile(r"Queued|Collecting|Preparing|Starting|Epoch")
         )
-        run = page.get_by_test_id("runs").locator("li.run").first
+        runs = page.get_by_test_id("runs").locator("li.run")
+        run = runs.first
         expect(run).to_have_attribute("data-status", re.compile("queued|running"))
+
+        # A second request waits its turn, says so, and is cancelled while it waits.
+        page.get_by_role("button", name="Retrain now").click()
+        expect(page.get_by_test_id("retrain-status")).to_have_text(
+            re.compile(r"^Waiting for run \d+ to finish$")
+        )
+        expect(runs).to_have_count(2)
+        second = runs.first
+        expect(second).to_have_attribute("data-status", "queued")
+        second.get_by_role("button", name="Cancel").click()
+        expect(second).to_have_attribute("data-status", "cancelled")
+        run = runs.last
 
         # The progress bar advances: an epoch before the last, then a later one.
         progress = page.get_by_test_id("run-progress")
@@ -167,7 +180,8 @@ def test_an_admin_retrains_watches_compares_promotes_and_rolls_back(
     assert set(versions) == {1, 2}
     assert versions[1].pk == first.pk and versions[1].is_active
     assert not versions[2].is_active and versions[2].parent_id == first.pk
-    finished = TrainingRun.objects.get()
+    finished, cancelled = TrainingRun.objects.order_by("requested_at")
+    assert cancelled.status == TrainingRun.Status.CANCELLED and cancelled.candidate is None
     assert finished.status == TrainingRun.Status.SUCCEEDED
     assert finished.candidate_id == versions[2].pk
     assert finished.requested_by is not None and finished.requested_by.username == "admin-user"
