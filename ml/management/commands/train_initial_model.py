@@ -58,3 +58,19 @@ class Command(BaseCommand):
             f"Registered {version.label} (active): validation AUC {validation.get('auc', 0):.3f}, "
             f"threshold {version.threshold:.3f}"
         )
+        self._evaluate(version)
+
+    def _evaluate(self, version: Any) -> None:
+        """Score the first version on the task's fixed test set now, so the Models page and the
+        drift monitor have its figures before any retraining compares against it."""
+        from ml.datasets import fixed_test_set
+        from ml.evaluation_services import model_version_evaluate
+
+        evaluation = model_version_evaluate(version=version, test_set=fixed_test_set(version.task))
+        metrics = evaluation.metrics
+        low, high = metrics.get("auc_ci") or (0.0, 0.0)
+        self.stdout.write(
+            f"Fixed test set ({evaluation.size} images): AUC {metrics.get('auc') or 0:.3f} "
+            f"(95% CI {low:.3f}-{high:.3f}), sensitivity {metrics.get('sensitivity') or 0:.3f}, "
+            f"specificity {metrics.get('specificity') or 0:.3f}"
+        )
