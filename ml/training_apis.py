@@ -38,6 +38,7 @@ class TrainingRunOutputSerializer(serializers.ModelSerializer):
     message = serializers.SerializerMethodField()
     candidate = serializers.SerializerMethodField()
     base_version = serializers.SerializerMethodField()
+    data_snapshot = serializers.SerializerMethodField()
 
     class Meta:
         model = TrainingRun
@@ -83,8 +84,22 @@ class TrainingRunOutputSerializer(serializers.ModelSerializer):
     def get_base_version(self, run: TrainingRun) -> dict[str, int] | None:
         return _version(run.base_version)
 
+    def get_data_snapshot(self, run: TrainingRun) -> dict[str, Any]:
+        """The lineage, its label id lists as counts (the page polls the list; the run's own
+        address gives the ids)."""
+        lineage = dict(run.data_snapshot or {})
+        archive = dict(lineage.get("archive") or {})
+        for key in ("label_ids", "test_label_ids"):
+            if isinstance(archive.get(key), list):
+                archive[key.removesuffix("_ids") + "_count"] = len(archive.pop(key))
+        if archive:
+            lineage["archive"] = archive
+        return lineage
+
 
 class TrainingRunDetailOutputSerializer(TrainingRunOutputSerializer):
+    data_snapshot = serializers.JSONField()
+
     class Meta(TrainingRunOutputSerializer.Meta):
         fields = [*TrainingRunOutputSerializer.Meta.fields, "log"]
 

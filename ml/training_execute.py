@@ -147,7 +147,7 @@ def _execute(run_id: int, owner: str, heartbeat: Heartbeat) -> None:
         config = _config(run, spec)
         rows.update(phase="training", config=config.to_dict(), epochs=config.epochs)
         result = _train(run, rows, snapshot, config, heartbeat)
-        rows.update(phase="registering")
+        rows.update(phase="registering", config=result.config)  # fine-tuning: the parent's net
         started = time.monotonic()
         candidate = _register(run, rows, snapshot, result)
         outside += time.monotonic() - started

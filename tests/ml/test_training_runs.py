@@ -175,3 +175,19 @@ def test_the_api_requests_lists_and_cancels_runs_for_admins_only(client_for) -> 
     assert admin.get("/api/training/runs/999999").status_code == 404
     bad = admin.post("/api/training/runs", {"task": "nope"}, format="json")
     assert bad.status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_run_list_counts_the_label_ids_that_the_run_itself_lists(client_for) -> None:
+    run = TrainingRun.objects.create(
+        task=TASK,
+        requested_at=timezone.now(),
+        data_snapshot={"archive": {"label_ids": [4, 5, 6], "test_label_ids": [7]}},
+    )
+    admin = client_for("admin")
+
+    listed = admin.get("/api/training/runs", {"task": TASK}).json()[0]["data_snapshot"]
+    detail = admin.get(f"/api/training/runs/{run.pk}").json()["data_snapshot"]
+
+    assert listed["archive"] == {"label_count": 3, "test_label_count": 1}
+    assert detail["archive"] == {"label_ids": [4, 5, 6], "test_label_ids": [7]}
