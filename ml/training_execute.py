@@ -117,9 +117,11 @@ def training_run_execute(*, run_id: int) -> str:
         return "failed"
     finally:
         heartbeat.stop()
-    training_run_finish(
+    if not training_run_finish(
         run_id=run_id, owner=owner, status=TrainingRun.Status.SUCCEEDED, line="succeeded"
-    )
+    ):
+        logger.warning("training_run_lease_lost_at_the_end run_id=%s", run_id)
+        return "lease lost"
     _checkpoint_remove(run_id)
     return "succeeded"
 
