@@ -208,18 +208,22 @@ def training_runs_sweep() -> dict[str, int]:
     """Recover lost work; run periodically (beat). The database decides:
 
     - a running run whose lease lapsed lost its worker: sent again to resume from its
-      checkpoint while attempts < TRAINING_MAX_ATTEMPTS, else failed with the reason;
+      checkpoint while attempts < TRAINING_MAX_ATTEMPTS, else failed with the reason
+      (cancelled instead, when an admin had asked to cancel it);
     - a queued run whose message went out longer ago than TRAINING_RESEND_SECONDS (or never)
       and that nothing claimed is sent again, when no run of its task runs.
     """
     now = timezone.now()
     resend_before = now - dt.timedelta(seconds=settings.TRAINING_RESEND_SECONDS)
-    report = {"resumed": 0, "failed": 0, "resent": 0}
+    report = {"resumed": 0, "failed": 0, "cancelled": 0, "resent": 0}
     lapsed = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, lease_expires_at__lt=now)
     for run in lapsed:
-        if run.attempts >= settings.TRAINING_MAX_ATTEMPTS:
+        if run.cancel_requested:
+            if _end_lapsed(run, TrainingRun.Status.CANCELLED, "cancelled (its worker was lost)"):
+                report["cancelled"] += 1
+        elif run.attempts >= settings.TRAINING_MAX_ATTEMPTS:
             reason = f"worker lost; gave up after {run.attempts} attempts"
-            if _fail_lapsed(run, reason):
+            if _end_lapsed(run, TrainingRun.Status.FAILED, reason):
                 report["failed"] += 1
         elif run.sent_at is None or run.sent_at < max(resend_before, run.lease_expires_at):
             run_log(run.pk, f"worker lost at epoch {run.checkpoint_epoch}, resuming")
@@ -239,13 +243,13 @@ def training_runs_sweep() -> dict[str, int]:
     return report
 
 
-def _fail_lapsed(run: TrainingRun, reason: str) -> bool:
+def _end_lapsed(run: TrainingRun, status: str, reason: str) -> bool:
     with transaction.atomic():
         changed = TrainingRun.objects.filter(
             pk=run.pk, status=TrainingRun.Status.RUNNING, lease_expires_at__lt=timezone.now()
         ).update(
-            status=TrainingRun.Status.FAILED,
-            error=reason,
+            status=status,
+            error=reason if status == TrainingRun.Status.FAILED else "",
             finished_at=timezone.now(),
             lease_owner="",
             lease_expires_at=None,

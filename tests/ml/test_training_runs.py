@@ -191,3 +191,17 @@ def test_the_run_list_counts_the_label_ids_that_the_run_itself_lists(client_for)
 
     assert listed["archive"] == {"label_count": 3, "test_label_count": 1}
     assert detail["archive"] == {"label_ids": [4, 5, 6], "test_label_ids": [7]}
+
+
+@pytest.mark.django_db
+def test_the_sweep_cancels_a_lost_run_an_admin_was_cancelling(make_user) -> None:
+    admin = make_user("admin")
+    run = training_run_request(task=TASK, mode="scratch", actor=admin)
+    assert training_run_claim(run_id=run.pk, owner="w:1:a")
+    training_run_cancel(run=run, actor=admin)
+    lapse(run, attempts=1, epoch=1)
+
+    assert training_runs_sweep()["cancelled"] == 1
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("cancelled", "")
+    assert "cancelled (its worker was lost)" in run.log
