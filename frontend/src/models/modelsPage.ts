@@ -71,7 +71,10 @@ export function mountModelsPage(root: HTMLElement): () => void {
   }
 
   async function refreshVersions(): Promise<void> {
-    versions = await listVersions(task, { signal });
+    const asked = task;
+    const listed = await listVersions(asked, { signal });
+    if (asked !== task) return; // the admin picked another task meanwhile
+    versions = listed;
     const active = versions.find((version) => version.is_active) ?? null;
     let figures: TestSetMetrics | null = null;
     let size = 0;
@@ -117,9 +120,10 @@ export function mountModelsPage(root: HTMLElement): () => void {
     }
     shown = comparison;
     const parts: HTMLElement[] = [heading, comparisonView(comparison, comparisonActions)];
-    if (comparison.decision === "shadowing") {
+    // A shadow that ended leaves the candidate waiting with its figures, which the admin weighs.
+    if (comparison.decision === "shadowing" || comparison.decision === "waiting") {
       const shadow = await getShadow(versionId, { signal }).catch(() => null);
-      if (shadow) parts.push(shadowView(versionId, shadow, comparisonActions));
+      if (shadow?.deployment) parts.push(shadowView(versionId, shadow, comparisonActions));
     }
     comparisonPart.replaceChildren(...parts);
   }
@@ -133,9 +137,12 @@ export function mountModelsPage(root: HTMLElement): () => void {
   }
 
   async function refreshRuns(): Promise<void> {
+    const asked = task;
+    const listed = await listRuns(asked, { signal });
+    if (asked !== task) return; // the admin picked another task meanwhile
     const before = runs;
     const first = !runsListed;
-    runs = await listRuns(task, { signal });
+    runs = listed;
     runsListed = true;
     runsView.render(runs);
     schedulePoll();
