@@ -139,6 +139,9 @@ def test_an_admin_retrains_watches_compares_promotes_and_rolls_back(
 
         # The run ends and its candidate is shown against the active version.
         expect(run).to_have_attribute("data-status", "succeeded", timeout=TRAINING)
+        run.get_by_text("Log", exact=True).click()
+        expect(run.get_by_test_id("run-log")).to_contain_text(f"epoch {EPOCHS}/{EPOCHS}: loss")
+        expect(run.get_by_test_id("run-log")).to_contain_text("registered")
         comparison = page.get_by_test_id("comparison")
         expect(comparison).to_have_attribute("data-candidate", "2")
         expect(comparison).to_have_attribute("data-decision", "waiting")
