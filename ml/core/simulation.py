@@ -79,8 +79,8 @@ class SimulationConfig:
     """strategies: registry keys; seeds: one curve per strategy and seed; budgets: labels after
     each round, increasing, the first being the start set's size. `training` is the product's
     TrainingConfig (its seed is offset by the simulation seed, the same for every strategy);
-    a round trains max(training.epochs, ceil(min_steps / steps per epoch)) epochs, so the
-    smallest label sets still get some optimiser steps."""
+    a round trains max(training.epochs, ceil(min_steps / steps per epoch)) epochs, all of them
+    (no early stopping), so the smallest label sets still get enough optimiser steps."""
 
     strategies: tuple[str, ...]
     seeds: tuple[int, ...]
@@ -294,8 +294,14 @@ def simulate(
 
     def train(rows: np.ndarray, seed: int) -> tuple[Any, dict[str, Any]]:
         epochs = config.epochs_for(len(rows))
+        # Early stopping counts epochs, and a few hundred images make an epoch of a few
+        # steps: patience would end training long before the BatchNorm statistics settle
+        # (momentum 0.99), so every epoch runs; the best one is still chosen on validation.
         training = dataclasses.replace(
-            config.training, epochs=epochs, seed=config.training.seed + seed
+            config.training,
+            epochs=epochs,
+            seed=config.training.seed + seed,
+            early_stopping_patience=epochs,
         )
         split = PreparedSplit(images=pool.images[rows], labels=pool.labels[rows])
         result = _train(PreparedData(splits={"train": split, **fixed}), training)

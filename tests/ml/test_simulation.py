@@ -113,7 +113,9 @@ def test_every_strategy_of_a_seed_starts_from_the_same_start_set_and_model() -> 
 
     result = simulation.simulate(small_data(), config, on_point=emitted.append)
 
-    assert len(emitted) == 2 * (1 + 3 * 3)  # per seed: full data, then 3 strategies x 3 points
+    # The full-data reference (for the first seed), then per seed 3 strategies x 3 points.
+    assert len(emitted) == 1 + 2 * 3 * 3
+    assert [p.strategy for p in emitted[:1]] == [simulation.FULL_DATA]
     for seed in (0, 1):
         starts = {
             (p.start_set_sha256, p.test_auc, p.positives)
@@ -123,7 +125,7 @@ def test_every_strategy_of_a_seed_starts_from_the_same_start_set_and_model() -> 
         assert len(starts) == 1  # same rows, same model, for every strategy
         for strategy in config.strategies:
             assert [p.labels for p in result.curve(strategy, seed)] == [16, 24, 40]
-        assert result.full_data[seed].labels == 160
+    assert list(result.full_data) == [0] and result.full_data[0].labels == 160
     assert result.start_sets[0].tolist() != result.start_sets[1].tolist()
     digest = {p.seed: p.start_set_sha256 for p in result.points}
     assert digest[0] == simulation.rows_sha256(result.start_sets[0]) != digest[1]

@@ -72,13 +72,23 @@ class Command(BaseCommand):
             help="explicit comma-separated label counts, the first being the start set's size "
             "(overrides --start, --final and --rounds)",
         )
-        parser.add_argument("--epochs", type=int, default=5, help="epochs per training (default 5)")
+        parser.add_argument(
+            "--widths",
+            default="16,32,64",
+            help="conv widths of the classifier (default 16,32,64: a quarter of the product's "
+            "32,64,128 in multiply-adds, so that 2 CPU cores can train the ~50 models of the "
+            "default run with enough steps each)",
+        )
+        parser.add_argument("--epochs", type=int, default=8, help="epochs per training (default 8)")
         parser.add_argument(
             "--min-steps",
             type=int,
-            default=20,
+            default=300,
             help="at least this many optimiser steps per training: small label sets get more "
-            "epochs (default 20)",
+            "epochs (default 300: the BatchNorm statistics need a few hundred steps)",
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=32, help="training batch size (default 32)"
         )
         parser.add_argument(
             "--pool-limit",
@@ -111,7 +121,7 @@ class Command(BaseCommand):
 
         from ml.core import simulation
         from ml.core.active_learning import STRATEGIES
-        from ml.core.spec import TrainingConfig
+        from ml.core.spec import ClassifierHyperparameters, TrainingConfig
 
         strategies = tuple(s.strip() for s in options["strategies"].split(",") if s.strip())
         strategies = strategies or tuple(
@@ -135,7 +145,12 @@ class Command(BaseCommand):
                 strategies=strategies,
                 seeds=tuple(range(options["seeds"])),
                 budgets=budgets,
-                training=dataclasses.replace(TrainingConfig(), epochs=options["epochs"]),
+                training=dataclasses.replace(
+                    TrainingConfig(),
+                    epochs=options["epochs"],
+                    batch_size=options["batch_size"],
+                    hyperparameters=ClassifierHyperparameters(widths=_int_list(options["widths"])),
+                ),
                 min_steps=options["min_steps"],
                 reference_seeds=min(options["reference_seeds"], options["seeds"]),
             )
