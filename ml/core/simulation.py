@@ -494,6 +494,23 @@ def labels_needed_markdown(rows: list[dict[str, Any]], result: SimulationResult)
     return "\n".join(lines)
 
 
+def auc_markdown(result: SimulationResult) -> str:
+    """Test AUC at every label count, mean ± sd over seeds, per strategy, as Markdown."""
+    budgets = result.config.budgets
+    lines = [
+        "| Strategy | " + " | ".join(f"{b} labels" for b in budgets) + " |",
+        "|---|" + "---:|" * len(budgets),
+    ]
+    for strategy in result.config.strategies:
+        cells = [STRATEGIES[strategy].display_name]
+        for index in range(len(budgets)):
+            aucs = [result.curve(strategy, seed)[index].test_auc for seed in result.config.seeds]
+            sd = f" ± {statistics.stdev(aucs):.4f}" if len(aucs) > 1 else ""
+            cells.append(f"{statistics.fmean(aucs):.4f}{sd}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _labels_cell(row: dict[str, Any]) -> str:
     if row["labels_mean"] is None:
         return f"not reached in {row['seeds'] - row['reached']} of {row['seeds']} seeds"
@@ -526,7 +543,12 @@ def plot_curves(result: SimulationResult, path: Path) -> None:
                 labels, mean, marker="o", markersize=3, label=STRATEGIES[strategy].display_name
             )
             ax.fill_between(labels, mean - sd, mean + sd, color=line.get_color(), alpha=0.15)
-    lows = []
+    lows: list[float] = []
+    means: list[float] = []
+    for strategy in result.config.strategies:
+        for index in range(len(result.config.budgets)):
+            aucs = [result.curve(strategy, seed)[index].test_auc for seed in result.config.seeds]
+            means.append(statistics.fmean(aucs) - (statistics.stdev(aucs) if len(aucs) > 1 else 0))
     for ax in axes:
         ax.axhline(full, color="black", linewidth=1, label=f"all {result.pool_size} labels")
         for fraction in result.config.fractions:
@@ -538,6 +560,7 @@ def plot_curves(result: SimulationResult, path: Path) -> None:
                 va="bottom",
                 fontsize=8,
                 color="grey",
+                clip_on=True,
             )
             lows.append(fraction * full)
         ax.set_xscale("log")
@@ -547,9 +570,10 @@ def plot_curves(result: SimulationResult, path: Path) -> None:
         ax.set_xlabel("labels (start set + actively chosen)")
         ax.set_ylabel("AUC on the fixed test split")
         ax.grid(alpha=0.3)
-    axes[1].set_ylim(min(lows) - 0.01, full + 0.005)
+    axes[0].set_ylim(min([*lows, *means]) - 0.01, full + 0.005)
+    axes[1].set_ylim(min(means) - 0.002, full + 0.002)
     axes[0].set_title("Test AUC against labels (mean ± sd over seeds)")
-    axes[1].set_title("Zoomed on the top")
+    axes[1].set_title("Zoomed on the curves")
     axes[0].legend(fontsize=8, loc="lower right")
     seeds = len(result.config.seeds)
     figure.suptitle(

@@ -170,12 +170,16 @@ class Command(BaseCommand):
         rows = simulation.labels_needed_rows(result)
         simulation.write_curves_csv(result, out / CURVES_CSV)
         simulation.write_labels_needed_csv(rows, out / LABELS_NEEDED_CSV)
-        table = simulation.labels_needed_markdown(rows, result)
+        table = (
+            simulation.labels_needed_markdown(rows, result)
+            + "\n\nTest AUC (mean ± sd over seeds):\n\n"
+            + simulation.auc_markdown(result)
+        )
         (out / LABELS_NEEDED_MD).write_text(table + "\n")
         simulation.plot_curves(result, out / CURVES_PNG)
         self.stdout.write(table)
         self.stdout.write(
-            f"Done in {result.seconds:.0f} s; wrote {CURVES_CSV}, {CURVES_PNG}, "
+            f"Done in {result.seconds:.0f} s of simulation; wrote {CURVES_CSV}, {CURVES_PNG}, "
             f"{LABELS_NEEDED_CSV} and {LABELS_NEEDED_MD} to {out}"
         )
 
