@@ -169,6 +169,7 @@ def test_command_writes_curves_table_and_png_from_a_tiny_run(tmp_path: Path) -> 
     assert (tmp_path / "active_learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (tmp_path / "active_learning_labels_needed.md").read_text()
     assert "| Uncertainty: entropy | `entropy` |" in table
+    assert "| Strategy | 16 labels | 24 labels |" in table  # the AUC at each label count
     assert "Labels for 95% of full-data AUC" in out.getvalue()
 
     # The table and the PNG can be redone from the CSV alone (e.g. of an interrupted run).
