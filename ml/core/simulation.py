@@ -544,11 +544,12 @@ def plot_curves(result: SimulationResult, path: Path) -> None:
             )
             ax.fill_between(labels, mean - sd, mean + sd, color=line.get_color(), alpha=0.15)
     lows: list[float] = []
-    means: list[float] = []
+    band_bottoms: list[float] = []  # mean - sd of every point, for the y-axis limits
     for strategy in result.config.strategies:
         for index in range(len(result.config.budgets)):
-            aucs = [result.curve(strategy, seed)[index].test_auc for seed in result.config.seeds]
-            means.append(statistics.fmean(aucs) - (statistics.stdev(aucs) if len(aucs) > 1 else 0))
+            values = [result.curve(strategy, seed)[index].test_auc for seed in result.config.seeds]
+            spread = statistics.stdev(values) if len(values) > 1 else 0.0
+            band_bottoms.append(statistics.fmean(values) - spread)
     for ax in axes:
         ax.axhline(full, color="black", linewidth=1, label=f"all {result.pool_size} labels")
         for fraction in result.config.fractions:
@@ -570,8 +571,8 @@ def plot_curves(result: SimulationResult, path: Path) -> None:
         ax.set_xlabel("labels (start set + actively chosen)")
         ax.set_ylabel("AUC on the fixed test split")
         ax.grid(alpha=0.3)
-    axes[0].set_ylim(min([*lows, *means]) - 0.01, full + 0.005)
-    axes[1].set_ylim(min(means) - 0.002, full + 0.002)
+    axes[0].set_ylim(min([*lows, *band_bottoms]) - 0.01, full + 0.005)
+    axes[1].set_ylim(min(band_bottoms) - 0.002, full + 0.002)
     axes[0].set_title("Test AUC against labels (mean ± sd over seeds)")
     axes[1].set_title("Zoomed on the curves")
     axes[0].legend(fontsize=8, loc="lower right")
