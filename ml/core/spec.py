@@ -112,8 +112,33 @@ class TrainingConfig:
     epoch's weights. `min_sensitivity` sets the threshold
     (see evaluation.choose_threshold). Augmentation strengths: rotation in degrees (uniform
     +-), translation and zoom as fractions of the image size (+-), brightness as an additive
-    shift and contrast as a factor (1 +-) on the [0, 1] inputs. Horizontal flips are
-    deliberately absent: the heart sits on the left.
+    shift and contrast as a factor (1 +-) on the [0, 1] inputs; then what another site's
+    processing changes: a gamma curve x ** exp(+-gamma), blur or sharpen (blend towards or
+    away from a 3x3 blur by +-blur), Gaussian noise with sd up to `noise`. Horizontal flips
+    are deliberately absent: the heart sits on the left. `mixup_alpha` > 0 blends image
+    pairs (Beta(a, a)); `label_smoothing` softens the loss's targets. `ema_momentum` > 0
+    keeps an exponential moving average of the weights (per optimizer step); each epoch is
+    validated, and the best one kept, with the averaged weights (free at inference: still
+    one model).
+
+    The recipe (issue 12; version 1 had 0.998 validation AUC but 0.985 on unseen data) was
+    chosen for robustness, not tuned on one number. 3 seeds each, full seed data, 16 epochs;
+    mean +- sd; the shift proxy is the internal test split under 7 processing changes
+    (gamma 0.6 / 1.6, contrast x0.6, blur, half resolution, histogram equalisation, noise;
+    bench/model_quality.processing_shifts), mean and worst of the 7:
+
+    | Recipe | Internal test | Validation | Shift (mean / worst) |
+    |---|---:|---:|---:|
+    | version 1 (affine, brightness, contrast) | 0.9953 +- 0.0010 | 0.9982 | 0.9911 / 0.9878 |
+    | + EMA 0.99 | 0.9955 +- 0.0004 | 0.9980 | 0.9915 / 0.9883 |
+    | default: EMA, gamma 0.3, blur 0.6, noise 0.03 | 0.9951 +- 0.0007 | 0.9975 | 0.9930 / 0.9919 |
+    | default + mixup 0.2 | 0.9952 +- 0.0014 | 0.9970 | 0.9926 / 0.9890 |
+
+    On the internal test split all are within noise; under shifted processing the default
+    loses least (also on half resolution and equalisation, which the augmentation does not
+    imitate). Training time with the default: 134 s for 5,000 images x 16 epochs on the
+    2-core CPU while other jobs ran on it (load ~3; version 1's recipe: 206 s at load ~4),
+    inside the 3-minute budget of a retraining round.
 
     `calibration_label_smoothing` regularises the Platt calibration fitted on validation (see
     evaluation.fit_calibration): the error rate on new images that ~500 validation images of
@@ -138,12 +163,12 @@ class TrainingConfig:
     zoom: float = 0.10
     brightness: float = 0.10
     contrast: float = 0.20
-    gamma: float = 0.0
-    blur: float = 0.0
-    noise: float = 0.0
+    gamma: float = 0.3
+    blur: float = 0.6
+    noise: float = 0.03
     mixup_alpha: float = 0.0
     label_smoothing: float = 0.0
-    ema_momentum: float = 0.0
+    ema_momentum: float = 0.99
     hyperparameters: ClassifierHyperparameters = field(default_factory=ClassifierHyperparameters)
     spec: InputSpec = field(default_factory=InputSpec)
 

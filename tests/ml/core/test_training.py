@@ -165,7 +165,16 @@ def test_default_widths_learn_the_task_in_two_epochs() -> None:
 
 def test_processing_augmentation_keeps_range_and_changes_the_images() -> None:
     images = tf.constant(np.random.default_rng(0).random((8, 28, 28, 1)), tf.float32)
-    plain = TrainingConfig(rotation_degrees=0, translation=0, zoom=0, brightness=0, contrast=0)
+    plain = TrainingConfig(
+        rotation_degrees=0,
+        translation=0,
+        zoom=0,
+        brightness=0,
+        contrast=0,
+        gamma=0,
+        blur=0,
+        noise=0,
+    )
     seed = tf.constant([1, 2], tf.int64)
     processed = dataclasses.replace(plain, gamma=0.4, blur=0.8, noise=0.05)
 
