@@ -170,7 +170,7 @@ def _report(result: TrainingResult, throughput: float, shifted: dict[str, float]
         f"best epoch {result.best_epoch}; TensorFlow {tf.__version__}.",
         f"- Model: widths {tuple(hyper['widths'])} x {hyper['convs_per_block']} conv per block, "
         f"{result.parameter_count:,} parameters.",
-        f"- Recipe: weight averaging (EMA momentum {config['ema_momentum']}), augmentation "
+        f"- Recipe: weight averaging (EMA over {config['ema_epochs']} epochs), augmentation "
         f"rotation +-{config['rotation_degrees']} deg, shift +-{config['translation']}, zoom "
         f"+-{config['zoom']}, brightness +-{config['brightness']}, contrast +-"
         f"{config['contrast']}, gamma exp(+-{config['gamma']}), blur/sharpen +-"

@@ -116,10 +116,12 @@ class TrainingConfig:
     processing changes: a gamma curve x ** exp(+-gamma), blur or sharpen (blend towards or
     away from a 3x3 blur by +-blur), Gaussian noise with sd up to `noise`. Horizontal flips
     are deliberately absent: the heart sits on the left. `mixup_alpha` > 0 blends image
-    pairs (Beta(a, a)); `label_smoothing` softens the loss's targets. `ema_momentum` > 0
-    keeps an exponential moving average of the weights (per optimizer step); each epoch is
-    validated, and the best one kept, with the averaged weights (free at inference: still
-    one model).
+    pairs (Beta(a, a)); `label_smoothing` softens the loss's targets. `ema_epochs` > 0
+    keeps an exponential moving average of the weights over about that many epochs (per
+    step momentum 1 - 1 / (ema_epochs x steps per epoch): 0.99 on the seed data, lower on a
+    few hundred images, where a fixed 0.99 would average over more steps than training
+    has); each epoch is validated, and the best one kept, with the averaged weights (free
+    at inference: still one model).
 
     The recipe (issue 12; version 1 had 0.998 validation AUC but 0.985 on unseen data) was
     chosen for robustness, not tuned on one number. 3 seeds each, full seed data, 16 epochs;
@@ -130,13 +132,15 @@ class TrainingConfig:
     | Recipe | Internal test | Validation | Shift (mean / worst) |
     |---|---:|---:|---:|
     | version 1 (affine, brightness, contrast) | 0.9953 +- 0.0010 | 0.9982 | 0.9911 / 0.9878 |
-    | + EMA 0.99 | 0.9955 +- 0.0004 | 0.9980 | 0.9915 / 0.9883 |
+    | + EMA 1.6 epochs | 0.9955 +- 0.0004 | 0.9980 | 0.9915 / 0.9883 |
     | default: EMA, gamma 0.3, blur 0.6, noise 0.03 | 0.9951 +- 0.0007 | 0.9975 | 0.9930 / 0.9919 |
     | default + mixup 0.2 | 0.9952 +- 0.0014 | 0.9970 | 0.9926 / 0.9890 |
 
     On the internal test split all are within noise; under shifted processing the default
     loses least (also on half resolution and equalisation, which the augmentation does not
-    imitate). Training time with the default: 134 s for 5,000 images x 16 epochs on the
+    imitate). On 300 / 1,000 training images (1 seed, 16 epochs) the default reaches test
+    AUC 0.941 / 0.989 against version 1's recipe's 0.909 / 0.987. Training time with the
+    default: 134 s for 5,000 images x 16 epochs on the
     2-core CPU while other jobs ran on it (load ~3; version 1's recipe: 206 s at load ~4),
     inside the 3-minute budget of a retraining round.
 
@@ -168,7 +172,7 @@ class TrainingConfig:
     noise: float = 0.03
     mixup_alpha: float = 0.0
     label_smoothing: float = 0.0
-    ema_momentum: float = 0.99
+    ema_epochs: float = 1.6
     hyperparameters: ClassifierHyperparameters = field(default_factory=ClassifierHyperparameters)
     spec: InputSpec = field(default_factory=InputSpec)
 
@@ -179,8 +183,8 @@ class TrainingConfig:
             raise ValueError("learning rates must be positive")
         if not 0.0 < self.min_sensitivity <= 1.0:
             raise ValueError("min_sensitivity must be in (0, 1]")
-        if not 0.0 <= self.ema_momentum < 1.0:
-            raise ValueError("ema_momentum must be in [0, 1) (0 = no weight averaging)")
+        if self.ema_epochs < 0:
+            raise ValueError("ema_epochs must be >= 0 (0 = no weight averaging)")
         if not 0.0 <= self.label_smoothing < 0.5:
             raise ValueError("label_smoothing must be in [0, 0.5)")
         if not 0.0 <= self.calibration_label_smoothing < 0.5:

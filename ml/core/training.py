@@ -202,8 +202,8 @@ def _fit(
                 learning_rate, decay_steps=config.epochs * steps, alpha=0.05
             ),
             weight_decay=config.weight_decay,
-            use_ema=config.ema_momentum > 0,
-            ema_momentum=config.ema_momentum or 0.99,
+            use_ema=config.ema_epochs > 0,
+            ema_momentum=ema_momentum(config.ema_epochs, steps),
         ),
         loss=keras.losses.BinaryCrossentropy(label_smoothing=config.label_smoothing),
         metrics=[keras.metrics.AUC(name="auc")],
@@ -235,6 +235,12 @@ def _fit(
         verbose=0,
     )
     return tracker
+
+
+def ema_momentum(ema_epochs: float, steps_per_epoch: int) -> float:
+    """Per-step momentum of an exponential moving average over about `ema_epochs` epochs
+    (0.99 for 1.6 epochs of 61 steps, the seed data's)."""
+    return max(0.0, 1.0 - 1.0 / max(1.0, ema_epochs * steps_per_epoch))
 
 
 def _initial_model(
@@ -422,7 +428,7 @@ class _BestEpoch(keras.callbacks.Callback):
 @contextlib.contextmanager
 def averaged_weights(model: keras.Model) -> Iterator[None]:
     """Inside: the model's trainable variables hold the optimizer's exponential moving
-    average of them (TrainingConfig.ema_momentum); the training values come back after.
+    average of them (TrainingConfig.ema_epochs); the training values come back after.
     Does nothing when the optimizer keeps no average."""
     optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
     if not getattr(optimizer, "use_ema", False):

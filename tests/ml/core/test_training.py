@@ -16,6 +16,7 @@ from ml.core.spec import Calibration, ClassifierHyperparameters, InputSpec, Trai
 from ml.core.training import (
     _class_weights,
     averaged_weights,
+    ema_momentum,
     load_model,
     save_model,
     train_classifier,
@@ -230,3 +231,9 @@ def test_averaged_weights_swaps_the_moving_average_in_and_back_out() -> None:
 
     assert not np.allclose(averaged, trained)
     np.testing.assert_array_equal(np.asarray(kernel), trained)
+
+
+def test_weight_averaging_spans_the_same_epochs_whatever_the_data_size() -> None:
+    assert ema_momentum(1.6, 61) == pytest.approx(0.99, abs=0.001)  # the seed data
+    assert ema_momentum(1.6, 5) == pytest.approx(0.875)  # 300 images: 8 steps, not 100
+    assert ema_momentum(0.0, 61) == 0.0

@@ -173,7 +173,7 @@ def _parent(prepared: PreparedData, tmp_path: Path) -> tuple[TrainingResult, Pat
     # default's weight averaging and noise make it peak at epoch 1 with immature BatchNorm
     # statistics (the full-size network on the full data does not).
     plain = TrainingConfig(
-        epochs=6, hyperparameters=TINY, ema_momentum=0.0, gamma=0.0, blur=0.0, noise=0.0
+        epochs=6, hyperparameters=TINY, ema_epochs=0.0, gamma=0.0, blur=0.0, noise=0.0
     )
     parent = train_prepared(prepared, plain)
     path = tmp_path / "parent.keras"
