@@ -235,3 +235,25 @@ def test_mixed_precision_training_returns_a_float32_model_and_restores_the_polic
     assert keras.mixed_precision.global_policy().name == "float32"
     assert {layer.dtype_policy.name for layer in result.model.layers} == {"float32"}
     assert result.metrics["validation"]["auc"] > 0.5
+
+
+def test_a_mixed_precision_run_resumes_from_its_checkpoint(
+    prepared: PreparedData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(training, "_gpu_available", lambda: True)
+    config = TrainingConfig(epochs=3, hyperparameters=TINY)
+    with pytest.raises(Stop):
+        train_prepared(prepared, config, checkpoint_dir=tmp_path, progress=_stop_after(1, []))
+    epochs_seen: list[int] = []
+
+    result = train_prepared(
+        prepared,
+        config,
+        checkpoint_dir=tmp_path,
+        progress=lambda epoch, epochs, logs: epochs_seen.append(epoch),
+    )
+
+    # The loss-scaling optimizer's variables (and its inner Adam's) come back too.
+    assert epochs_seen == [2, 3]
+    assert len(result.history) == 3
+    assert {layer.dtype_policy.name for layer in result.model.layers} == {"float32"}
