@@ -162,7 +162,7 @@ PARTS = [
     ("model.fit", "the epochs, with the validation AUC and a checkpoint after each"),
     ("around model.fit", "model built, compiled; calibration, threshold, metrics after it"),
     ("registering", "weights stored, version registered"),
-    ("evaluation on the fixed test set", "candidate and active version scored and compared"),
+    ("evaluation on the fixed test set", "the candidate scored (no active version to compare)"),
 ]
 
 
