@@ -109,7 +109,9 @@ def model_version_evaluate(*, version: ModelVersion, test_set: TestSet) -> Model
     labels = np.asarray(test_set.labels)
     if not len(labels):
         raise Conflict(f"The fixed test set of {version.task} has no images to evaluate on.")
-    probabilities = _predict(version, test_set.images)
+    # Rounded before any figure is computed: the paired comparison later reads the stored
+    # (rounded) scores, and the version's own AUC must be the one that comparison sees.
+    probabilities = np.round(_predict(version, test_set.images), 6)
     metrics = test_set_metrics(labels, probabilities, version.threshold)
     with transaction.atomic():
         evaluation, created = ModelEvaluation.objects.get_or_create(
@@ -118,7 +120,7 @@ def model_version_evaluate(*, version: ModelVersion, test_set: TestSet) -> Model
             defaults={
                 "size": len(labels),
                 "positives": int(labels.sum()),
-                "probabilities": [round(float(p), 6) for p in probabilities],
+                "probabilities": [float(p) for p in probabilities],
                 "metrics": metrics,
             },
         )
