@@ -56,3 +56,14 @@ export function toDicomDateRange(fromIso: string, toIso: string): string {
   if (from && from === to) return from;
   return `${from}-${to}`;
 }
+
+/** An ISO instant as "YYYY-MM-DD HH:MM" in this workstation's time zone; unparsable: as given. */
+export function localDateTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const two = (n: number) => String(n).padStart(2, "0");
+  return (
+    `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ` +
+    `${two(date.getHours())}:${two(date.getMinutes())}`
+  );
+}

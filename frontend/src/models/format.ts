@@ -1,5 +1,6 @@
 /** How the models page writes figures, durations, runs and verdicts. Pure functions. */
 
+import { localDateTime } from "../api/format";
 import type { Comparison, ModelVersion, TrainingRun } from "../api/models";
 
 const DASH = "–";
@@ -46,14 +47,7 @@ export function durationText(seconds: number): string {
 
 /** An ISO time as "YYYY-MM-DD HH:MM" in the browser's zone; "" when absent. */
 export function whenText(iso: string | null | undefined): string {
-  if (!iso) return "";
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const two = (n: number) => String(n).padStart(2, "0");
-  return (
-    `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ` +
-    `${two(date.getHours())}:${two(date.getMinutes())}`
-  );
+  return iso ? localDateTime(iso) : "";
 }
 
 /** Share of the run's epochs done, in [0, 1]. */

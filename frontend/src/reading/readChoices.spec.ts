@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 
+import { localDateTime } from "../api/format";
 import type { Read } from "../api/reading";
 import type { AiResult } from "../api/worklist";
-import { earlierReadText, localDateTime, readChoices, savedText } from "./readChoices";
+import { earlierReadText, readChoices, savedText } from "./readChoices";
 
 const AI: AiResult = {
   status: "positive",

@@ -1,5 +1,6 @@
 /** What the reader can answer for a study, and what the page says once the read is stored. Pure. */
 
+import { localDateTime } from "../api/format";
 import type { Read, Verdict } from "../api/reading";
 import { classDisplayName } from "../api/tasks";
 import type { AiResult } from "../api/worklist";
@@ -40,13 +41,3 @@ function labelText(label: NonNullable<Read["label"]>): string {
   return classDisplayName(label.value, label.task);
 }
 
-/** An ISO instant as "YYYY-MM-DD HH:MM" in this workstation's time zone. */
-export function localDateTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const two = (n: number) => String(n).padStart(2, "0");
-  return (
-    `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ` +
-    `${two(date.getHours())}:${two(date.getMinutes())}`
-  );
-}
