@@ -177,7 +177,7 @@ def promotion_gate(
         passed = passed and above
         reasons.append(
             f"AUC {candidate['auc']:.3f} vs {baseline['auc']:.3f}: the difference's "
-            f"{percent}% lower bound {bound:.3f} is {'' if above else 'not '}above the "
+            f"{percent}% lower bound {_small(bound)} is {'' if above else 'not '}above the "
             f"margin {margin:.3f}."
         )
     sensitivity, baseline_sensitivity = candidate.get("sensitivity"), baseline.get("sensitivity")
@@ -192,6 +192,12 @@ def promotion_gate(
             f"{'not below' if kept else 'below'} the active version's {baseline_sensitivity:.3f}."
         )
     return {"passed": passed, "reasons": reasons, "margin": margin}
+
+
+def _small(value: float) -> str:
+    """Three decimals, or two significant digits for a value that three decimals would show
+    as 0.000 or -0.000 (a bound of -2.5e-05 is below a margin of 0, and must read so)."""
+    return f"{value:.3f}" if value == 0 or abs(value) >= 0.0005 else f"{value:.1e}"
 
 
 def shadow_agreement(
@@ -272,7 +278,7 @@ def score_drift(reference: np.ndarray, incoming: np.ndarray, bins: int = 10) -> 
         new_cdf = np.searchsorted(np.sort(new), points, side="right") / len(new)
         ks = float(np.max(np.abs(ref_cdf - new_cdf)))
     return {
-        "bins": [float(e) for e in edges],
+        "bins": [round(float(e), 6) for e in edges],  # 0.3, not 0.30000000000000004
         "reference_histogram": ref_share if len(ref) else None,
         "incoming_histogram": new_share if len(new) else None,
         "psi": psi,

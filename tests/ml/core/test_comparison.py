@@ -252,6 +252,20 @@ def test_the_gate_says_when_the_auc_gain_is_not_sure_enough() -> None:
     )
 
 
+def test_a_bound_just_below_zero_does_not_read_as_zero() -> None:
+    gate = promotion_gate(
+        candidate=_metrics(0.996, 0.94),
+        baseline=_metrics(0.996, 0.94),
+        difference=_difference(-0.000025),
+        margin=0.0,
+    )
+
+    assert gate["reasons"][0] == (
+        "AUC 0.996 vs 0.996: the difference's 95% lower bound -2.5e-05 is not above the margin "
+        "0.000."
+    )
+
+
 def test_the_gate_says_when_the_margin_is_not_cleared() -> None:
     gate = promotion_gate(
         candidate=_metrics(0.99, 0.96),
@@ -328,6 +342,7 @@ def test_score_drift_of_identical_and_shifted_samples() -> None:
     same = score_drift([0.05, 0.15, 0.15, 0.95], [0.05, 0.15, 0.15, 0.95], bins=10)
     assert same["psi"] == 0.0 and same["ks"] == 0.0
     assert same["reference_histogram"][1] == 0.5 and len(same["bins"]) == 11
+    assert same["bins"][3] == 0.3  # written as the edge it is, not 0.30000000000000004
 
     shifted = score_drift([0.1, 0.1, 0.3, 0.3], [0.3, 0.3, 0.3, 0.9], bins=2)
     # Shares: reference [1, 0] -> floored [1, 1e-4]; incoming [0.75, 0.25].
