@@ -23,6 +23,7 @@ FRONTEND_PAGES = [
     "review/agreement",
     "review/<str:case_id>",
     "models",  # the admin's models page (issue 12)
+    "audit",  # the admin's audit log page (issue 13)
 ]
 
 urlpatterns = [

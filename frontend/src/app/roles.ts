@@ -35,3 +35,8 @@ export function canManageAnnotation(roles: readonly string[]): boolean {
 export function canManageModels(roles: readonly string[]): boolean {
   return roles.includes("admin");
 }
+
+/** audit.view_auditevent in accounts/roles.py: admins read the audit log (who looked at what). */
+export function canSeeAudit(roles: readonly string[]): boolean {
+  return roles.includes("admin");
+}

@@ -15,7 +15,14 @@ import { mountStartPage } from "../pages/start/startPage";
 import { mountReadingPage } from "../reading/readingPage";
 import { mountShortcutSettings } from "../settings/shortcutSettings";
 import { mountWorklistPage } from "../worklist/worklistPage";
-import { canAnnotate, canManageAnnotation, canManageModels, canReadArchive, canSeeWorklist } from "./roles";
+import {
+  canAnnotate,
+  canManageAnnotation,
+  canManageModels,
+  canReadArchive,
+  canSeeAudit,
+  canSeeWorklist,
+} from "./roles";
 import { type Route, isAppPath, readingPath, routeFor, sectionOf } from "./routes";
 
 /** What a page may ask of the router. */
@@ -43,6 +50,7 @@ const TITLES: Record<Route["page"], string> = {
   agreement: "Agreement",
   "annotation-settings": "Annotation settings",
   models: "Models",
+  audit: "Audit log",
   "not-found": "Not found",
 };
 
@@ -147,6 +155,13 @@ function mount(route: Route, root: HTMLElement, context: PageContext, worklistUr
             return mountModelsPage;
           })
         : notice(root, "Your role may not manage models.");
+    case "audit":
+      return canSeeAudit(context.me.roles)
+        ? lazyPage(root, async () => {
+            const { mountAuditPage } = await import("../audit/auditPage");
+            return (into) => mountAuditPage(into, context);
+          })
+        : notice(root, "Your role may not see the audit log.");
     case "not-found":
       return notice(root, "There is no page at this address.");
   }

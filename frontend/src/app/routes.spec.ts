@@ -35,6 +35,13 @@ describe("routeFor", () => {
     expect(sectionOf({ page: "models" })).toBe("models");
   });
 
+  it("opens the audit page at /audit, its own header tab", () => {
+    expect(routeFor("/audit", ["admin"])).toEqual({ page: "audit" });
+    expect(routeFor("/audit/", ["radiologist"])).toEqual({ page: "audit" });
+    expect(sectionOf({ page: "audit" })).toBe("audit");
+    expect(isAppPath("/audit")).toBe(true);
+  });
+
   it("reads the study of a reading page", () => {
     const uid = "1.2.826.0.1.3680043.8.498.1";
     expect(routeFor(readingPath(uid), [])).toEqual({ page: "reading", studyUid: uid });

@@ -14,6 +14,7 @@ export type Route =
   | { page: "agreement" }
   | { page: "annotation-settings" }
   | { page: "models" }
+  | { page: "audit" }
   | { page: "not-found" };
 
 export type Section =
@@ -25,7 +26,8 @@ export type Section =
   | "annotate"
   | "review"
   | "annotation-settings"
-  | "models";
+  | "models"
+  | "audit";
 
 const FIXED: Record<string, Route> = {
   "/worklist": { page: "worklist" },
@@ -36,6 +38,7 @@ const FIXED: Record<string, Route> = {
   // Before the workspace's /annotate/<pseudonym>: pseudonyms are 16 hex digits, never "settings".
   "/annotate/settings": { page: "annotation-settings" },
   "/models": { page: "models" },
+  "/audit": { page: "audit" },
 };
 const READING = /^\/read\/([^/]+)\/?$/;
 const ANNOTATE = /^\/annotate(?:\/([^/]+))?\/?$/;
@@ -105,6 +108,7 @@ export function sectionOf(route: Route): Section | null {
       return "review";
     case "annotation-settings":
     case "models":
+    case "audit":
       return route.page;
     case "not-found":
       return null;

@@ -2,7 +2,14 @@
 
 import { readCookie } from "../api/http";
 import type { Me } from "../api/me";
-import { canAnnotate, canManageAnnotation, canManageModels, canReadArchive, canSeeWorklist } from "../app/roles";
+import {
+  canAnnotate,
+  canManageAnnotation,
+  canManageModels,
+  canReadArchive,
+  canSeeAudit,
+  canSeeWorklist,
+} from "../app/roles";
 import type { Section } from "../app/routes";
 import { canReview } from "../review/reviewRoles";
 import { h } from "./dom";
@@ -33,6 +40,7 @@ const TABS: { section: Section; label: string; href: string; shows: (roles: Role
     shows: canManageAnnotation,
   },
   { section: "models", label: "Models", href: "/models", shows: canManageModels },
+  { section: "audit", label: "Audit", href: "/audit", shows: canSeeAudit },
   { section: "shortcuts", label: "Shortcuts", href: "/settings/shortcuts", shows: (roles) => !!roles[0] },
 ];
 
