@@ -51,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "annotations.change_label",  # import of labels (annotations/apis/exports.py)
         "annotations.change_queuesettings",
         "annotations.view_reviewdecision",
+        "audit.view_auditevent",  # the audit log (audit/apis.py)
     ],
     MODALITY: ["archive.add_instance"],
 }

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "annotations",
     "ml",
     "triage",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: one audit row per request to a route audit/catalog.py names.
+    "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -294,6 +297,17 @@ DICOM_MAX_ASSOCIATIONS = env_int("DICOM_MAX_ASSOCIATIONS", 16)
 # `manage.py load_demo_data` reads dicom/ and classification/pneumoniamnist/ from here.
 DEMO_DATA_DIR = Path(env_str("DEMO_DATA_DIR", str(BASE_DIR.parent / "shared" / "data")))
 
+# --- audit log (audit/): DICOM PS3.15 A.5 events, also as JSON lines -------------------------
+# Where each audit row also goes as one JSON line: file:<path>, stdout, syslog:/dev/log or
+# syslog:<host>:<port>. Never the application console: the lines name patients.
+AUDIT_LOG_TARGET = env_str("AUDIT_LOG_TARGET", f"file:{VAR_DIR / 'audit' / 'events.jsonl'}")
+# AuditSourceID and AuditEnterpriseSiteID of the messages (A.5 AuditSourceIdentification).
+AUDIT_SOURCE_ID = env_str("AUDIT_SOURCE_ID", DICOM_AE_TITLE)
+AUDIT_ENTERPRISE_SITE_ID = env_str("AUDIT_ENTERPRISE_SITE_ID", "")
+# Reverse proxies whose X-Forwarded-For is believed for the client's address (exact addresses);
+# empty: the audit records REMOTE_ADDR, which a client cannot forge.
+AUDIT_TRUSTED_PROXIES = env_list("AUDIT_TRUSTED_PROXIES", [])
+
 # --- logging: key=value lines, ids only, never patient data -----------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
@@ -301,10 +315,19 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "kv": {"format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"},
+        "message": {"format": "%(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "kv"},
+        "audit": {
+            "()": "audit.log_handlers.audit_handler",
+            "target": AUDIT_LOG_TARGET,
+            "formatter": "message",
+        },
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        "audit.events": {"handlers": ["audit"], "level": "INFO", "propagate": False},
         "pynetdicom": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
     },

@@ -1,0 +1,1 @@
+"""Signal receivers that write audit rows (filled in below)."""
