@@ -54,10 +54,20 @@ export interface AuditPage {
   next: string | null;
 }
 
-/** The codes the filters offer, as GET /api/audit/vocabulary sends them. */
+/** An outcome indicator (0, 4, 8, 12) and its meaning. */
+export interface OutcomeCode {
+  code: number | string;
+  display: string;
+}
+
+/** The codes the filters offer, as GET /api/audit/vocabulary sends them (it sends more). */
 export interface AuditVocabulary {
+  /** The standard the codes come from, in words. */
+  standard?: string;
+  /** EventID codes: what the event filter takes. */
   events: Coded[];
-  outcomes: Coded[];
+  event_types?: Coded[];
+  outcomes: OutcomeCode[];
 }
 
 export function listAuditEvents(

@@ -1,7 +1,7 @@
 /** The audit page's filter form: user, patient, study, event, outcome, and a from/to time. */
 
 import { field, h } from "../pages/dom";
-import type { AuditVocabulary, Coded } from "./auditApi";
+import type { AuditVocabulary, Coded, OutcomeCode } from "./auditApi";
 import { type AuditFilters, NO_FILTERS, fromLocalInput, toLocalInput } from "./filters";
 
 export interface FilterForm {
@@ -14,10 +14,10 @@ export interface FilterForm {
   focus(key: keyof AuditFilters): void;
 }
 
-function options(select: HTMLSelectElement, codes: readonly Coded[]): void {
+function options(select: HTMLSelectElement, codes: readonly (Coded | OutcomeCode)[]): void {
   select.replaceChildren(
     h("option", { value: "" }, "Any"),
-    ...codes.map((coded) => h("option", { value: coded.code }, coded.display || coded.code)),
+    ...codes.map((coded) => h("option", { value: String(coded.code) }, coded.display || String(coded.code))),
   );
 }
 

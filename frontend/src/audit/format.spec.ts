@@ -64,7 +64,8 @@ describe("audit objects", () => {
   });
 
   it("names an object by its name and identifier", () => {
-    expect(objectLabel(object("patient", "PID-1", "Doe^Jane"))).toBe("Patient Doe^Jane (PID-1)");
+    expect(objectLabel(object("patient", "PID-1", "Doe^Jane"))).toBe("Patient Doe, Jane (PID-1)");
+    expect(objectLabel(object("patient", "PID-2"))).toBe("Patient PID-2");
     expect(objectLabel(object("study", "1.2.3"))).toBe("Study 1.2.3");
     expect(objectLabel(object("study", "1.2.3", "1.2.3"))).toBe("Study 1.2.3");
   });

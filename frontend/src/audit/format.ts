@@ -1,5 +1,6 @@
 /** How an audit event reads in the table: pure functions over the API's fields. */
 
+import { formatPersonName } from "../api/format";
 import type { AuditEvent, AuditObject, AuditUser, Coded } from "./auditApi";
 
 /** The ATNA action codes (DICOM PS3.15 A.5.1, EventActionCode). */
@@ -68,10 +69,12 @@ export function objectFilter(object: AuditObject): ObjectFilter | null {
   return null;
 }
 
-/** "Patient Doe^Jane (PID-1)", "Study 1.2.3", "User reviewer-user". */
+/** "Patient Doe, Jane (PID-1)", "Study 1.2.3", "User reviewer-user". */
 export function objectLabel(object: AuditObject): string {
   const kind = object.kind ? object.kind[0]?.toUpperCase() + object.kind.slice(1) : "Object";
-  const name = object.name && object.name !== object.identifier ? object.name : "";
+  const given = object.name && object.name !== object.identifier ? object.name : "";
+  // A patient's name is a DICOM person name ("Doe^Jane"): written as the reading page writes it.
+  const name = objectFilter(object) === "patient" ? formatPersonName(given) : given;
   if (name && object.identifier) return `${kind} ${name} (${object.identifier})`;
   return `${kind} ${name || object.identifier}`.trim();
 }
