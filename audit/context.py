@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from audit.services import AuditObjectSpec
 
 
+# A request that touches more objects than this (an import of labels) lists the first ones and
+# counts the rest, so rows stay small.
+MAX_OBJECTS = 100
+
+
 @dataclass
 class PendingEvent:
     """The one row an audited request will write when it ends; services add to it meanwhile."""
@@ -26,6 +31,7 @@ class PendingEvent:
     outcome: int = 0
     description: str = ""
     objects: list[AuditObjectSpec] = field(default_factory=list)
+    omitted: int = 0
 
     def merge(
         self, *, event_type: str, outcome: int, description: str, objects: list[AuditObjectSpec]
@@ -37,7 +43,11 @@ class PendingEvent:
             joined = [d for d in (self.description, description) if d]
             self.description = "; ".join(joined)
         for obj in objects:
-            if obj not in self.objects:
+            if obj in self.objects:
+                continue
+            if len(self.objects) >= MAX_OBJECTS:
+                self.omitted += 1
+            else:
                 self.objects.append(obj)
 
 

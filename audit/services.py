@@ -167,19 +167,13 @@ def audit_record(
     _check(event=event, action=action, outcome=outcome, event_type=event_type)
     objects = list(objects)
     state = context.current.get()
-    if state is not None and state.pending is not None and user is None and not peer:
+    if state is not None and state.pending is not None and not peer:
+        # The request's user is the actor; its row is written when the response is ready.
         state.pending.merge(
             event_type=event_type, outcome=outcome, description=description, objects=objects
         )
         return
-    request_fields: dict[str, Any] = {}
-    if state is not None:
-        request = state.request
-        request_fields = {"method": request.method or "", "path": request.path[:512]}
-        source = source or state.source
-        if user is None:
-            user = getattr(request, "user", None)
-    event_write(
+    record_now(
         event=event,
         action=action,
         outcome=outcome,
@@ -189,8 +183,21 @@ def audit_record(
         source=source,
         objects=objects,
         description=description,
-        **request_fields,
     )
+
+
+def record_now(*, username: str = "", **fields: Any) -> None:
+    """Write a row at once, with the current request's user, address, method and path when
+    there is a request (for receivers of events that are their own row, such as a login)."""
+    state = context.current.get()
+    if state is not None:
+        request = state.request
+        fields.setdefault("method", request.method or "")
+        fields.setdefault("path", request.path[:512])
+        fields["source"] = fields.get("source") or state.source
+        if fields.get("user") is None:
+            fields["user"] = getattr(request, "user", None)
+    event_write(username=username, **fields)
 
 
 def _check(*, event: str, action: str, outcome: int, event_type: str) -> None:
@@ -227,9 +234,12 @@ def event_write(
     path: str = "",
     status: int | None = None,
     duration_ms: int | None = None,
+    username: str = "",
 ) -> AuditEvent | None:
     """Write one event and its objects, and emit its JSON line. Returns the row, or None when the
-    database refused it and the event is not about patient data (AuditUnavailable when it is)."""
+    database refused it and the event is not about patient data (AuditUnavailable when it is).
+
+    `username` is recorded when there is no user: the name a failed login tried."""
     row = AuditEvent(
         event_id=event_code(event)[0],
         event_type=event_type_code(event_type)[0],
@@ -242,7 +252,7 @@ def event_write(
         path=path[:512],
         status=status,
         duration_ms=duration_ms,
-        **user_snapshot(user),
+        **(user_snapshot(user) or ({"username": username[:150]} if username else {})),
     )
     participants = [
         AuditObject(

@@ -36,6 +36,7 @@ urlpatterns = [
     path("api/", include("triage.urls")),
     path("api/", include("ml.urls")),
     path("api/", include("annotations.urls")),
+    path("api/", include("audit.urls")),
     path("api/schema/", api_schema, name="schema"),
     path("admin/", admin.site.urls),
 ]

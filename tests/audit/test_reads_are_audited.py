@@ -1,0 +1,105 @@
+"""Issue 13: six successful reads of a patient's study by a reviewer and an admin (worklist detail,
+QIDO, metadata, WADO, rendered, thumbnail) changed no table. Each now writes exactly one audit
+row naming the user, the client's address, the study and the patient."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.audit.helpers import (
+    PATIENT_ID,
+    PATIENT_NAME,
+    last_id,
+    objects_of,
+    rows_after,
+    stored_study,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _reads(study, instance) -> list[tuple[str, str, str]]:
+    uid = study.study_instance_uid
+    base = f"/dicomweb/studies/{uid}/series/{instance.series.series_instance_uid}"
+    sop = f"{base}/instances/{instance.sop_instance_uid}"
+    return [
+        ("worklist detail", f"/api/worklist/{uid}", "110110"),
+        ("QIDO", f"/dicomweb/studies?StudyInstanceUID={uid}", "110112"),
+        ("metadata", f"/dicomweb/studies/{uid}/metadata", "110103"),
+        ("WADO", sop, "110103"),
+        ("rendered", f"{sop}/rendered", "110103"),
+        ("thumbnail", f"{sop}/thumbnail", "110103"),
+    ]
+
+
+@pytest.mark.parametrize("role", ["reviewer", "admin"])
+def test_each_of_six_reads_of_a_study_writes_one_row_naming_user_address_study_and_patient(
+    client_for, role
+):
+    study, instance = stored_study()
+    client = client_for(role)
+    for what, url, code in _reads(study, instance):
+        before = last_id()
+        accept = {"HTTP_ACCEPT": "*/*"} if what == "WADO" else {}
+        response = client.get(url, REMOTE_ADDR="10.1.2.3", **accept)
+        assert response.status_code == 200, (what, response.status_code)
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+        rows = rows_after(before)
+        assert len(rows) == 1, f"{what}: {len(rows)} rows"
+        row = rows[0]
+        assert (row.event_id, row.action, row.outcome) == (code, "R", 0), what
+        assert row.username == f"{role}-user" and role in row.role_list, what
+        assert row.source == "10.1.2.3", what
+        assert (row.method, row.path, row.status) == ("GET", url.split("?")[0], 200), what
+        assert objects_of(row, "study") == [(study.study_instance_uid, "")], what
+        assert objects_of(row, "patient") == [(PATIENT_ID, PATIENT_NAME)], what
+
+
+def test_a_study_opened_in_the_viewer_is_one_row(make_user):
+    from django.test import Client
+
+    study, _ = stored_study()
+    client = Client()
+    client.force_login(make_user("reviewer"))
+    before = last_id()
+    assert client.get(f"/read/{study.study_instance_uid}").status_code == 200
+    (row,) = rows_after(before)
+    assert row.event_id == "110103"
+    assert objects_of(row, "patient") == [(PATIENT_ID, PATIENT_NAME)]
+
+
+def test_a_refused_read_is_recorded_as_a_minor_failure_with_the_user(client_for):
+    study, _ = stored_study()
+    client = client_for("annotator")
+    before = last_id()
+    response = client.get(f"/dicomweb/studies/{study.study_instance_uid}/metadata")
+    assert response.status_code == 403
+    (row,) = rows_after(before)
+    assert (row.outcome, row.status, row.username) == (4, 403, "annotator-user")
+    assert row.outcome_description == "HTTP 403"
+
+
+def test_anonymous_probing_writes_nothing(client):
+    study, _ = stored_study()
+    before = last_id()
+    assert client.get(f"/dicomweb/studies/{study.study_instance_uid}/metadata").status_code == 401
+    assert rows_after(before) == []
+
+
+def test_a_frame_by_frame_read_is_a_row_per_request_and_a_study_retrieve_one_row(client_for):
+    study, instance = stored_study()
+    client = client_for("reviewer")
+    base = (
+        f"/dicomweb/studies/{study.study_instance_uid}/series/"
+        f"{instance.series.series_instance_uid}/instances/{instance.sop_instance_uid}"
+    )
+    before = last_id()
+    for _ in range(3):
+        response = client.get(f"{base}/frames/1", HTTP_ACCEPT="*/*")
+        assert response.status_code == 200
+    response = client.get(f"/dicomweb/studies/{study.study_instance_uid}", HTTP_ACCEPT="*/*")
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    rows = rows_after(before)
+    assert [r.path.rsplit("/", 1)[-1] for r in rows] == ["1", "1", "1", study.study_instance_uid]
