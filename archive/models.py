@@ -7,6 +7,8 @@ and where its pixel data lies in the file so a frame is one seek and one read.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -138,3 +140,67 @@ class Instance(models.Model):
 
     def __str__(self) -> str:
         return f"Instance {self.sop_instance_uid}"
+
+
+def _validate_ae_title(value: str) -> None:
+    """PS3.5 AE (application entity) value: 1-16 characters of the default repertoire, no
+    backslash, no control characters, not only spaces (leading and trailing spaces are not
+    significant, so they are stripped before saving)."""
+    if not value.strip():
+        raise ValidationError("An AE title needs at least one character that is not a space.")
+    if len(value) > 16:
+        raise ValidationError("An AE title has at most 16 characters.")
+    if "\\" in value or any(ord(c) < 0x20 or ord(c) > 0x7E for c in value):
+        raise ValidationError(
+            "An AE title holds printable ASCII characters only, no backslash or control character."
+        )
+
+
+class DicomDevice(models.Model):
+    """A DICOM application entity the listener knows: who may associate, and what it may do.
+
+    The listener refuses associations from AE titles that are not here (or are disabled, or
+    come from another host than `host` when it is set); each right is checked per operation.
+    A move destination is where C-MOVE sends instances, so it needs `host` and `port`.
+    """
+
+    ae_title = models.CharField(max_length=16, unique=True, validators=[_validate_ae_title])
+    host = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="IP address or host name the device connects from (and is reached at for "
+        "C-MOVE). Empty: any address may use this AE title.",
+    )
+    port = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(65535), MinValueValidator(1)],
+        help_text="The device's own listening port; needed for a C-MOVE destination.",
+    )
+    description = models.CharField(max_length=200, blank=True)
+    enabled = models.BooleanField(default=True)
+    may_store = models.BooleanField(default=False, help_text="May send instances (C-STORE).")
+    may_query = models.BooleanField(default=False, help_text="May search the archive (C-FIND).")
+    may_retrieve = models.BooleanField(
+        default=False, help_text="May retrieve instances (C-MOVE, C-GET)."
+    )
+    is_move_destination = models.BooleanField(
+        default=False, help_text="May be named as the destination of a C-MOVE."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["ae_title"]
+        verbose_name = "DICOM device"
+
+    def __str__(self) -> str:
+        return self.ae_title
+
+    def clean(self) -> None:
+        self.ae_title = (self.ae_title or "").strip()
+        self.host = (self.host or "").strip()
+        if self.is_move_destination and (not self.host or not self.port):
+            raise ValidationError(
+                {"port": "A move destination needs a host and a port to be reached at."}
+            )

@@ -367,6 +367,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "triage-expire-claims": {
         "task": "triage.claims_expire",
         "schedule": TRIAGE_SWEEP_SECONDS,
+# The listener admits only known devices (archive.models.DicomDevice); true lets any calling AE
+# title store, query and retrieve, for a lab bench only (the called AE title is still checked).
+DICOM_ACCEPT_UNKNOWN_CALLERS = env_bool("DICOM_ACCEPT_UNKNOWN_CALLERS", False)
+# C-FIND answers at most this many matches (then a failure status saying so).
+DICOM_FIND_MAX_RESULTS = env_int("DICOM_FIND_MAX_RESULTS", 10_000)
     },
     "archive-sweep-unstable-studies": {
         "task": "archive.studies_sweep_unstable",

@@ -1,4 +1,6 @@
-"""The C-STORE SCP: every storage SOP class in every transfer syntax, stored as received.
+"""The DICOM listener: C-ECHO, the C-STORE SCP and the Query/Retrieve SCP, for known devices.
+
+The C-STORE SCP takes every storage SOP class in every transfer syntax, stored as received.
 
 Each received data set is written, bytes untouched, behind a fresh File Meta header into a
 temporary Part 10 file, then handed to the one ingest service, which moves it into storage.
@@ -23,15 +25,34 @@ from pydicom.filewriter import write_file_meta_info
 from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
 from pynetdicom.association import Association
 from pynetdicom.events import Event, EventHandlerType
-from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]
+    PatientRootQueryRetrieveInformationModelFind,
+    PatientRootQueryRetrieveInformationModelGet,
+    PatientRootQueryRetrieveInformationModelMove,
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
+    Verification,
+)
 from pynetdicom.transport import ThreadedAssociationServer
 
 from archive.dicom.failures import OUT_OF_RESOURCES, PROCESSING_FAILURE, InstanceRefused
+from archive.dimse.acl import NOT_AUTHORISED, AssociationControl, refusal_audit
+from archive.dimse.qr_scp import QueryRetrieveScp
 from archive.services.ingest import instance_ingest
+from audit.services import audit_record, study_objects
 
 logger = logging.getLogger(__name__)
 
 SUCCESS = 0x0000
+QUERY_RETRIEVE_MODELS = (
+    PatientRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelFind,
+    PatientRootQueryRetrieveInformationModelMove,
+    StudyRootQueryRetrieveInformationModelMove,
+    PatientRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelGet,
+)
 ERROR_COMMENT_MAX = 64  # Error Comment (0000,0902) is LO
 
 
@@ -43,12 +64,16 @@ class AssociationStats:
     duplicates: int = 0
     refused: int = 0
     failed: int = 0
+    not_authorised: int = 0
+    address: str = ""
+    studies: dict[str, int] = field(default_factory=dict)  # instances received per study
 
 
 class StorageScp:
     """Event handlers for one listener, with per-association counts for the log."""
 
-    def __init__(self) -> None:
+    def __init__(self, control: AssociationControl) -> None:
+        self._control = control
         self._stats: weakref.WeakKeyDictionary[Association, AssociationStats] = (
             weakref.WeakKeyDictionary()
         )
@@ -74,6 +99,11 @@ class StorageScp:
     def on_store(self, event: Event) -> int | Dataset:
         """Store one instance; answer Success, or the refusal's failure code and reason."""
         stats = self._stats_for(event.assoc)
+        if not self._control.admission(event.assoc).may("may_store"):
+            stats.not_authorised += 1
+            if stats.not_authorised == 1:  # one audit row per association, not per instance
+                refusal_audit(assoc=event.assoc, operation="C-STORE")
+            return _failure(NOT_AUTHORISED, "This device may not store to the archive")
         close_old_connections()
         path = None
         try:
@@ -98,6 +128,8 @@ class StorageScp:
             if path is not None and os.path.exists(path):
                 os.unlink(path)
             close_old_connections()
+        uid = result.study_instance_uid
+        stats.studies[uid] = stats.studies.get(uid, 0) + 1
         if result.created:
             stats.stored += 1
         else:
@@ -107,6 +139,8 @@ class StorageScp:
     def on_ended(self, event: Event) -> None:
         with self._lock:
             stats = self._stats.pop(event.assoc, None)
+        if stats is not None and stats.studies:
+            _audit_received(stats)
         # Released and aborted fire in the association's own thread: close its connection.
         connection.close()
         if stats is None:
@@ -127,9 +161,31 @@ class StorageScp:
         with self._lock:
             stats = self._stats.get(assoc)
             if stats is None:
-                stats = AssociationStats(calling_ae=str(assoc.requestor.ae_title).strip())
+                stats = AssociationStats(
+                    calling_ae=str(assoc.requestor.ae_title).strip(),
+                    address=str(assoc.requestor.address),
+                )
                 self._stats[assoc] = stats
             return stats
+
+
+def _audit_received(stats: AssociationStats) -> None:
+    """One audit row per association: the studies (and their patients) received, with counts."""
+    objects = []
+    for uid, count in stats.studies.items():
+        objects.extend(study_objects(uid, instances=count))
+    try:
+        audit_record(
+            event="instances_transferred",
+            action="C",
+            peer=f"{stats.calling_ae}@{stats.address}",
+            source=stats.address,
+            objects=objects,
+            description=f"C-STORE received {stats.stored} new and {stats.duplicates} "
+            f"duplicate instances",
+        )
+    except Exception:  # the instances are stored already; the failure is logged by audit
+        logger.exception("c_store_audit_failed calling_ae=%s", stats.calling_ae)
 
 
 def _write_part10(event: Event, *, calling_ae: str) -> str:
@@ -161,12 +217,18 @@ def _failure(code: int, reason: str) -> Dataset:
 
 
 def listener_ae(*, ae_title: str | None = None) -> AE:
-    """An AE accepting Verification and every storage SOP class in every transfer syntax."""
+    """An AE accepting Verification, every storage SOP class in every transfer syntax (as SCP,
+    and as SCU for C-GET: the requestor may take the SCP role), and Query/Retrieve."""
     ae = AE(ae_title=ae_title or settings.DICOM_AE_TITLE)
     ae.maximum_associations = settings.DICOM_MAX_ASSOCIATIONS
+    ae.require_called_aet = True
     ae.add_supported_context(Verification, ALL_TRANSFER_SYNTAXES)
     for context in AllStoragePresentationContexts:
-        ae.add_supported_context(str(context.abstract_syntax), ALL_TRANSFER_SYNTAXES)
+        ae.add_supported_context(
+            str(context.abstract_syntax), ALL_TRANSFER_SYNTAXES, scu_role=True, scp_role=True
+        )
+    for model in QUERY_RETRIEVE_MODELS:
+        ae.add_supported_context(model, ALL_TRANSFER_SYNTAXES)
     return ae
 
 
@@ -176,7 +238,13 @@ def listener_start(
     """Start listening in background threads; returns the server for `listener_stop`."""
     ae = listener_ae(ae_title=ae_title)
     address = (bind_address or settings.DICOM_BIND_ADDRESS, port or settings.DICOM_PORT)
-    server = ae.start_server(address, block=False, evt_handlers=StorageScp().handlers())
+    control = AssociationControl()
+    handlers = [
+        *control.handlers(),
+        *StorageScp(control).handlers(),
+        *QueryRetrieveScp(control).handlers(),
+    ]
+    server = ae.start_server(address, block=False, evt_handlers=handlers)
     assert server is not None  # never None when block=False
     logger.info(
         "dicom_listener_started ae_title=%s address=%s port=%s", ae.ae_title, *server.server_address

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from pydicom.dataset import Dataset
 
-from archive.models import Instance
+from archive.models import DicomDevice, Instance
 from tests.conftest import SHARED_DICOM, malformed_dicom_files, readable_dicom_files
 from tests.processes import free_port, port_answers, product_env, running, wait_until
 
@@ -64,8 +64,14 @@ def listener(django_db_setup: None, django_db_blocker: object) -> Iterator[int]:
         assert proc.wait(timeout=20) == 0, "the listener did not stop cleanly on SIGTERM"
 
 
+def known_sender(ae_title: str = "TESTSCU") -> None:
+    """Register the tests' sending device: the listener refuses unknown calling AE titles."""
+    DicomDevice.objects.get_or_create(ae_title=ae_title, defaults={"may_store": True})
+
+
 def storescu(port: int, files: list[Path], transfer_syntax: str) -> str:
     """Send `files` in one association, proposing their own transfer syntax; returns the log."""
+    known_sender()
     result = subprocess.run(
         [
             dcmtk("storescu"),
@@ -130,9 +136,13 @@ def comparable(ds: Dataset) -> dict[object, object]:
 
 
 @pytest.mark.dimse
-def test_it_answers_c_echo(listener: int) -> None:
+def test_it_answers_c_echo(listener: int, transactional_db: None) -> None:
+    known_sender()
     result = subprocess.run(
-        [dcmtk("echoscu"), "-aec", settings.DICOM_AE_TITLE, "127.0.0.1", str(listener)],
+        [
+            *(dcmtk("echoscu"), "-aet", "TESTSCU", "-aec", settings.DICOM_AE_TITLE),
+            *("127.0.0.1", str(listener)),
+        ],
         capture_output=True,
         text=True,
         timeout=30,
@@ -220,6 +230,7 @@ def test_it_stores_the_data_set_bytes_exactly_as_received(
 
     monkeypatch.setattr(_config, "STORE_SEND_CHUNKED_DATASET", True)
     header = pydicom.dcmread(path, stop_before_pixels=True)
+    known_sender()
     ae = AE(ae_title="TESTSCU")
     ae.add_requested_context(header.SOPClassUID, header.file_meta.TransferSyntaxUID)
     assoc = ae.associate("127.0.0.1", listener, ae_title=settings.DICOM_AE_TITLE)
@@ -241,6 +252,7 @@ def test_it_answers_a_refusal_with_its_failure_code_and_reason(
     monkeypatch.setattr(_config, "STORE_SEND_CHUNKED_DATASET", True)
     path = next(p for p in malformed_dicom_files() if p.name == "MR_truncated.dcm")
     header = pydicom.dcmread(path, stop_before_pixels=True)
+    known_sender()
     ae = AE(ae_title="TESTSCU")
     ae.add_requested_context(header.SOPClassUID, header.file_meta.TransferSyntaxUID)
     assoc = ae.associate("127.0.0.1", listener, ae_title=settings.DICOM_AE_TITLE)

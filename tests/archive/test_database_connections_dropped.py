@@ -15,7 +15,7 @@ from django.db import connection
 from pydicom import dcmread
 from pynetdicom import AE, StoragePresentationContexts
 
-from tests.archive.test_cstore import listener  # noqa: F401 - the listener process fixture
+from tests.archive.test_cstore import known_sender, listener  # noqa: F401 - listener: a fixture
 from tests.archive.test_ingest_without_broker import CT
 from tests.conftest import SHARED_DICOM
 
@@ -33,6 +33,7 @@ def drop_other_connections() -> int:
 
 
 def c_store(port: int, path) -> int:
+    known_sender()
     ae = AE(ae_title="TESTSCU")
     ae.requested_contexts = StoragePresentationContexts
     assoc = ae.associate("127.0.0.1", port, ae_title=settings.DICOM_AE_TITLE)

@@ -16,6 +16,7 @@ from archive.dicom.failures import InstanceRefused
 from archive.dicom.parse import parse_instance
 from archive.models import Instance
 from tests.archive.stow_helpers import failed_reasons, multipart_body, referenced_uids
+from tests.archive.test_cstore import known_sender
 from tests.fuzz.doors import chunked_sending
 from tests.fuzz.listener import listener_process  # noqa: F401 - the listener_port fixture
 
@@ -254,6 +255,7 @@ def test_an_error_no_check_foresaw_refuses_the_file_and_keeps_values_out_of_the_
 
 def cstore(port: int, files: list[bytes], tmp_path: Path) -> list:  # type: ignore[type-arg]
     """Send each file's data set as it is over one association; the statuses."""
+    known_sender()
     ae = AE(ae_title="TESTSCU")
     for ts in (EXPLICIT_LE, JPEG_BASELINE):
         ae.add_requested_context(SECONDARY_CAPTURE.decode(), ts.decode())

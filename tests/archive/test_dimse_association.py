@@ -1,0 +1,163 @@
+"""Who may associate with the listener: our called AE title, known devices, from their host."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from django.conf import settings
+from pynetdicom import AE
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]
+    CTImageStorage,
+    StudyRootQueryRetrieveInformationModelFind,
+    Verification,
+)
+
+from archive.models import DicomDevice, Instance
+from tests.archive.test_cstore import dcmtk, listener  # noqa: F401
+from tests.conftest import SHARED_DICOM
+
+CT = SHARED_DICOM / "ct" / "pydicom_CT_small.dcm"
+
+
+def storescu_as(port: int, *, calling: str, called: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [dcmtk("storescu"), "-aet", calling, "-aec", called, "127.0.0.1", str(port), str(CT)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def echoscu_as(port: int, *, calling: str, called: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [dcmtk("echoscu"), "-aet", calling, "-aec", called, "127.0.0.1", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def device(ae_title: str, **rights: object) -> DicomDevice:
+    return DicomDevice.objects.create(ae_title=ae_title, **rights)
+
+
+@pytest.mark.dimse
+def test_an_unknown_caller_cannot_store_a_study_with_dcmtk(
+    listener: int,  # noqa: F811
+    transactional_db: None,
+) -> None:
+    result = storescu_as(listener, calling="EVIL", called=settings.DICOM_AE_TITLE)
+
+    assert result.returncode != 0
+    assert "Calling AE Title Not Recognized" in result.stdout + result.stderr
+    assert not Instance.objects.exists()
+
+
+@pytest.mark.dimse
+def test_a_store_to_another_called_ae_title_is_refused_even_from_a_known_device(
+    listener: int,  # noqa: F811
+    transactional_db: None,
+) -> None:
+    device("TESTSCU", may_store=True)
+    result = storescu_as(listener, calling="TESTSCU", called="NOT_TRIAGE")
+
+    assert result.returncode != 0
+    assert "Called AE Title Not Recognized" in result.stdout + result.stderr
+    assert not Instance.objects.exists()
+
+
+@pytest.mark.dimse
+def test_evil_to_not_triage_can_neither_echo_nor_store(
+    listener: int,  # noqa: F811
+    transactional_db: None,
+) -> None:
+    assert echoscu_as(listener, calling="EVIL", called="NOT_TRIAGE").returncode != 0
+    assert echoscu_as(listener, calling="EVIL", called=settings.DICOM_AE_TITLE).returncode != 0
+    assert storescu_as(listener, calling="EVIL", called="NOT_TRIAGE").returncode != 0
+    assert not Instance.objects.exists()
+
+
+@pytest.mark.dimse
+def test_a_known_device_stores_and_echoes(
+    listener: int,  # noqa: F811
+    transactional_db: None,
+) -> None:
+    device("TESTSCU", may_store=True)
+    assert echoscu_as(listener, calling="TESTSCU", called=settings.DICOM_AE_TITLE).returncode == 0
+    result = storescu_as(listener, calling="TESTSCU", called=settings.DICOM_AE_TITLE)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert Instance.objects.count() == 1
+
+
+def associate(port: int, *, calling: str, called: str, context: str = Verification) -> object:
+    ae = AE(ae_title=calling)
+    ae.add_requested_context(context)
+    return ae.associate("127.0.0.1", port, ae_title=called)
+
+
+@pytest.mark.dimse
+def test_pynetdicom_sees_the_rejection_reasons(
+    listener: int,  # noqa: F811
+    transactional_db: None,
+) -> None:
+    device("TESTSCU", may_store=True)
+    unknown = associate(listener, calling="EVIL", called=settings.DICOM_AE_TITLE)
+    wrong_called = associate(listener, calling="TESTSCU", called="NOT_TRIAGE")
+
+    assert unknown.is_rejected  # type: ignore[attr-defined]
+    assert unknown.acceptor.primitive.diagnostic == 0x03  # type: ignore[attr-defined]
+    assert wrong_called.is_rejected  # type: ignore[attr-defined]
+    assert wrong_called.acceptor.primitive.diagnostic == 0x07  # type: ignore[attr-defined]
+
+
+@pytest.mark.dimse
+def test_a_disabled_device_or_one_from_another_host_is_refused(
+    listener: int,  # noqa: F811
+    transactional_db: None,
+) -> None:
+    device("OFFLINE", may_store=True, enabled=False)
+    device("ELSEWHERE", may_store=True, host="192.0.2.10")
+    device("LOOPBACK", may_store=True, host="127.0.0.1")
+
+    assert associate(listener, calling="OFFLINE", called="TRIAGE").is_rejected  # type: ignore[attr-defined]
+    assert associate(listener, calling="ELSEWHERE", called="TRIAGE").is_rejected  # type: ignore[attr-defined]
+    assoc = associate(listener, calling="LOOPBACK", called=settings.DICOM_AE_TITLE)
+    assert assoc.is_established  # type: ignore[attr-defined]
+    assoc.release()  # type: ignore[attr-defined]
+
+
+@pytest.mark.dimse
+def test_a_store_only_device_is_not_authorised_to_query_or_a_query_only_one_to_store(
+    listener: int,  # noqa: F811
+    transactional_db: None,
+) -> None:
+    import pydicom
+    from pydicom.dataset import Dataset
+
+    device("STOREONLY", may_store=True)
+    device("QUERYONLY", may_query=True)
+    query = Dataset()
+    query.QueryRetrieveLevel = "STUDY"
+    query.StudyInstanceUID = ""
+
+    ae = AE(ae_title="STOREONLY")
+    ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
+    assoc = ae.associate("127.0.0.1", listener, ae_title=settings.DICOM_AE_TITLE)
+    assert assoc.is_established
+    statuses = [
+        status.Status
+        for status, _ in assoc.send_c_find(query, StudyRootQueryRetrieveInformationModelFind)
+    ]
+    assoc.release()
+    assert statuses == [0x0124]
+
+    ae = AE(ae_title="QUERYONLY")
+    ae.add_requested_context(CTImageStorage)
+    assoc = ae.associate("127.0.0.1", listener, ae_title=settings.DICOM_AE_TITLE)
+    assert assoc.is_established
+    status = assoc.send_c_store(pydicom.dcmread(CT))
+    assoc.release()
+    assert status.Status == 0x0124
+    assert not Instance.objects.exists()
