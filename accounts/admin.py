@@ -6,6 +6,9 @@ user_permissions fields (a POST carrying them is ignored: the form has no such f
 only the product's roles (accounts/roles.py) as groups, and neither sees nor changes superusers.
 Groups and django_celery_beat's periodic tasks have no permission in any role, so they stay
 superuser-only. Passwords set here go through AUTH_PASSWORD_VALIDATORS (Django's forms run them).
+
+API tokens are listed by prefix, name and dates and can be revoked; their text is stored nowhere,
+so no page can show it. They are issued by `manage.py create_token` or /api/me/tokens, not here.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from accounts.models import ApiToken
 from accounts.roles import ADMIN, ROLES
+from accounts.services import token_revoke
 
 # What a staff user who is not a superuser may edit on a user.
 _ROLE_FIELDSETS = (
@@ -77,3 +82,35 @@ class ProductUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, ProductUserAdmin)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = (
+        "prefix",
+        "name",
+        "user",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    list_filter = ("revoked_at",)
+    search_fields = ("prefix", "name", "user__username")
+    readonly_fields = list_display
+    fields = list_display
+    actions = ["revoke"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
+        tokens: QuerySet[ApiToken] = super().get_queryset(request).select_related("user")
+        if request.user.is_superuser:
+            return tokens
+        return tokens.filter(user__is_superuser=False)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a token is shown once, where it is issued: the command or the API
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset.filter(revoked_at__isnull=True):
+            token_revoke(token=token)

@@ -45,6 +45,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
+        "accounts.view_apitoken",
+        "accounts.change_apitoken",  # revoke, in the admin
         "annotations.view_labelschema",
         "annotations.add_labelschema",
         "annotations.view_label",

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, User
+import datetime as dt
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser, Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.db.models import QuerySet
+from django.utils import timezone
 
+from accounts.models import ApiToken
 from accounts.roles import ROLES, roles_ensure
 from config.errors import DomainError
 
@@ -53,10 +59,48 @@ def password_check(*, password: str, user: User | None = None) -> None:
         ) from exc
 
 
-def token_issue(*, username: str, rotate: bool = False) -> str:
-    """Return the user's API token, creating it (or replacing it when rotate) as needed."""
+def token_digest(text: str) -> str:
+    """The digest a token is stored and looked up by (accounts.models.ApiToken says why SHA-256)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(
+    *, user: AbstractBaseUser, name: str = "", expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Issue a new token for `user`; returns the row and the token's text, which is stored
+    nowhere: show it to the user now, it cannot be read back. The user's other tokens stay."""
+    text = secrets.token_urlsafe(32)  # 256 random bits, 43 URL-safe characters
+    token = ApiToken(
+        user=user, name=name, prefix=text[:8], digest=token_digest(text), expires_at=expires_at
+    )
+    token.full_clean()
+    token.save()
+    return token, text
+
+
+def token_list(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
+    """The user's tokens that are not revoked, newest first (expired ones included)."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
+
+
+def token_revoke(*, token: ApiToken) -> None:
+    """Refuse the token from now on: at once in this process, within PERMISSIONS_CACHE_SECONDS
+    in others (accounts/authentication.py)."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def token_issue(*, username: str, rotate: bool = False, name: str = "") -> str:
+    """Issue a new API token for the user and return its text (shown once, stored as a digest).
+
+    With rotate, the user's other tokens are revoked first. Raises User.DoesNotExist.
+    """
     user = User.objects.get(username=username)
     if rotate:
-        Token.objects.filter(user=user).delete()
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+        for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
+            token_revoke(token=token)
+    _token, text = token_create(user=user, name=name)
+    return text

@@ -40,12 +40,20 @@ def test_a_token_only_account_cannot_log_in_with_a_password():
 
 
 @pytest.mark.django_db
-def test_create_token_rotates_on_request():
+def test_create_token_issues_a_new_token_each_time_and_rotate_revokes_the_others(client):
     run("create_user", "pacs", "--role", "modality", "--no-password")
     first = run("create_token", "pacs").strip()
+    second = run("create_token", "pacs").strip()
+    both_work = [
+        client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code
+        for token in (first, second)
+    ]
 
-    assert run("create_token", "pacs").strip() == first
-    assert run("create_token", "pacs", "--rotate").strip() != first
+    third = run("create_token", "pacs", "--rotate").strip()
+
+    assert first != second and both_work == [200, 200]  # a token cannot be read back
+    assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {first}").status_code == 401
+    assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {third}").status_code == 200
 
 
 @pytest.mark.django_db
