@@ -13,6 +13,7 @@ from contextlib import closing
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE, WASM_UNSAFE_EVAL
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -65,6 +67,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Outside BadInputMiddleware, so that its refusals under /api/ are no-store too.
+    "config.security.NoStoreMiddleware",
     "config.middleware.BadInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -74,6 +79,8 @@ MIDDLEWARE = [
     # After authentication: one audit row per request to a route audit/catalog.py names.
     "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After sessions, auth and messages: signs out idle and over-age sessions (config/security.py).
+    "config.security.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -184,8 +191,44 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 # How long a user's permissions may be served from cache in processes that did not see the change.
 PERMISSIONS_CACHE_SECONDS = env_int("PERMISSIONS_CACHE_SECONDS", 30)
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+# A browser session ends after this long without a request, and this long after signing in
+# however active (config/security.py). API tokens are not sessions and do not time out.
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+
+# --- HTTPS and the browser's protections ------------------------------------------------------
+# HTTPS=true (production, docker-compose.yml) when the product is reached over TLS: plain HTTP is
+# redirected, browsers are told to use HTTPS only (HSTS) and cookies are sent over TLS only. Off
+# in the embedded default and the tests, which serve plain HTTP on the loopback interface.
+HTTPS = env_bool("HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# TLS ends at a reverse proxy in front of the web server: trust its X-Forwarded-Proto only when
+# TRUSTED_PROXY says one is there (anyone could send the header otherwise).
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
+if TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp): scripts only from our origin, none inline (the API
+# schema page's one starter script runs by a per-response nonce), no eval; 'wasm-unsafe-eval'
+# lets Cornerstone3D compile its WebAssembly image decoders, which run in web workers. Inline
+# styles are allowed: the login page, Swagger UI and Django admin set them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, WASM_UNSAFE_EVAL, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "worker-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -292,6 +335,11 @@ ARCHIVE_BULK_DATA_THRESHOLD = env_int("ARCHIVE_BULK_DATA_THRESHOLD", 4096)
 DICOM_AE_TITLE = env_str("DICOM_AE_TITLE", "TRIAGE")
 DICOM_BIND_ADDRESS = env_str("DICOM_BIND_ADDRESS", "127.0.0.1")
 DICOM_PORT = env_int("DICOM_PORT", 11112)
+# The listener admits only known devices (archive.models.DicomDevice); true lets any calling AE
+# title store, query and retrieve, for a lab bench only (the called AE title is still checked).
+DICOM_ACCEPT_UNKNOWN_CALLERS = env_bool("DICOM_ACCEPT_UNKNOWN_CALLERS", False)
+# C-FIND answers at most this many matches (then a failure status saying so).
+DICOM_FIND_MAX_RESULTS = env_int("DICOM_FIND_MAX_RESULTS", 10_000)
 DICOM_MAX_ASSOCIATIONS = env_int("DICOM_MAX_ASSOCIATIONS", 16)
 # `manage.py load_demo_data` reads dicom/ and classification/pneumoniamnist/ from here.
 DEMO_DATA_DIR = Path(env_str("DEMO_DATA_DIR", str(BASE_DIR.parent / "shared" / "data")))
@@ -366,11 +414,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "triage-expire-claims": {
         "task": "triage.claims_expire",
         "schedule": TRIAGE_SWEEP_SECONDS,
-# The listener admits only known devices (archive.models.DicomDevice); true lets any calling AE
-# title store, query and retrieve, for a lab bench only (the called AE title is still checked).
-DICOM_ACCEPT_UNKNOWN_CALLERS = env_bool("DICOM_ACCEPT_UNKNOWN_CALLERS", False)
-# C-FIND answers at most this many matches (then a failure status saying so).
-DICOM_FIND_MAX_RESULTS = env_int("DICOM_FIND_MAX_RESULTS", 10_000)
     },
     "archive-sweep-unstable-studies": {
         "task": "archive.studies_sweep_unstable",
