@@ -110,3 +110,37 @@ def test_the_demo_account_of_scripts_run_passes_the_validators():
     )
 
     assert User.objects.get(username="demo").check_password("triage-demo")
+
+
+@pytest.mark.django_db
+def test_create_user_refuses_the_password_1_with_every_reason():
+    with pytest.raises(CommandError) as refused:
+        run("create_user", "weak", "--role", "radiologist", "--password", "1")
+
+    message = str(refused.value)
+    assert "too short" in message and "too common" in message and "entirely numeric" in message
+    assert not User.objects.filter(username="weak").exists()
+
+
+@pytest.mark.django_db
+def test_a_password_too_like_the_user_name_is_refused():
+    with pytest.raises(CommandError, match="too similar to the username"):
+        run(
+            "create_user",
+            "radiologist-smith",
+            "--role",
+            "radiologist",
+            "--password",
+            "smith-radiologist",
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "username", ["demo", "annotator", "annotator2", "reviewer", "radiologist-user"]
+)
+def test_the_demo_and_test_passwords_pass_for_every_account_that_uses_them(username):
+    for password in ("triage-demo", "pw-for-tests"):
+        run("create_user", username, "--role", "radiologist", "--password", password)
+
+        assert User.objects.get(username=username).check_password(password)
