@@ -10,6 +10,7 @@ import {
   type ObjectFilter,
   actionLabel,
   eventLabel,
+  exactLocalTime,
   isFailure,
   objectFilter,
   objectLabel,
@@ -73,7 +74,7 @@ function row(event: AuditEvent, onFilter: (filter: ObjectFilter, value: string) 
   return h(
     "tr",
     { class: isFailure(event.outcome) ? "is-failure" : undefined, "data-event-id": String(event.id) },
-    h("td", { class: "cell-nowrap" }, h("time", { datetime: event.time }, localDateTime(event.time))),
+    h("td", { class: "cell-nowrap" }, h("time", { datetime: event.time, title: exactLocalTime(event.time) }, localDateTime(event.time))),
     h(
       "td",
       { class: "cell-nowrap" },

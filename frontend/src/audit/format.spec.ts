@@ -4,6 +4,7 @@ import type { AuditObject } from "./auditApi";
 import {
   actionLabel,
   eventLabel,
+  exactLocalTime,
   isFailure,
   objectFilter,
   objectLabel,
@@ -75,3 +76,16 @@ describe("audit objects", () => {
     expect(sorted.map((o) => o.kind)).toEqual(["patient", "study", "series"]);
   });
 });
+
+describe("exactLocalTime", () => {
+  it("gives the local time to the second with the zone's offset", () => {
+    const iso = "2026-11-30T04:40:12Z";
+    const shown = exactLocalTime(iso);
+    const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) \(UTC([+-]\d{2}:\d{2})\)$/.exec(shown);
+    expect(match).not.toBeNull();
+    const [, day, time, offset] = match ?? [];
+    expect(new Date(`${day}T${time}${offset}`).toISOString()).toBe("2026-11-30T04:40:12.000Z");
+    expect(exactLocalTime("not a time")).toBe("not a time");
+  });
+});
+

@@ -87,3 +87,17 @@ export function sortedObjects(objects: readonly AuditObject[]): AuditObject[] {
   };
   return [...objects].sort((a, b) => rank(a) - rank(b));
 }
+
+/** "2026-11-30 04:40:12 (UTC+01:00)": an event's time to the second, for the time cell's
+ * tooltip (the cell shows minutes, as the other pages do; an audit often needs the seconds). */
+export function exactLocalTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const two = (n: number): string => String(Math.abs(n)).padStart(2, "0");
+  const offset = -date.getTimezoneOffset();
+  const zone = `UTC${offset < 0 ? "-" : "+"}${two(Math.trunc(offset / 60))}:${two(offset % 60)}`;
+  return (
+    `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ` +
+    `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())} (${zone})`
+  );
+}
