@@ -52,8 +52,13 @@ _STOW = Audited("instances_transferred", "C")
 _CONFIG = {"event": "application_activity", "event_type": "software_configuration"}
 
 
-def _config_change(**objects: str) -> Audited:
-    return Audited(**_CONFIG, objects=objects, methods=WRITES)  # type: ignore[arg-type]
+def _config_change(action: str | None = None, **objects: str) -> Audited:
+    """A change of the application's configuration (models, training): writes only."""
+    return Audited(**_CONFIG, action=action, objects=objects, methods=WRITES)  # type: ignore[arg-type]
+
+
+def _token_change() -> Audited:
+    return Audited("security_alert", event_type="user_security_attributes_changed", methods=WRITES)
 
 
 # A value is one Audited for every method, or a dict method -> Audited (methods not named there
@@ -99,16 +104,16 @@ CATALOG: dict[str, Audited | dict[str, Audited]] = {
     "study-measurement": Audited("patient_record", study="study_uid"),
     "finding-heatmap": Audited("instances_accessed", "R", finding="finding_id"),
     # --- models and retraining (ml/urls.py): changes only --------------------------------------
-    "model-version-activate": _config_change(model="version_id"),
-    "model-rollback": _config_change(),
-    "model-version-reject": _config_change(model="version_id"),
-    "model-version-shadow": _config_change(model="version_id"),
-    "model-version-shadow-stop": _config_change(model="version_id"),
+    "model-version-activate": _config_change("U", model="version_id"),
+    "model-rollback": _config_change("U"),
+    "model-version-reject": _config_change("U", model="version_id"),
+    "model-version-shadow": _config_change("U", model="version_id"),
+    "model-version-shadow-stop": _config_change("U", model="version_id"),
     "model-version-comparison": _config_change(model="version_id"),
     "training-settings": _config_change(settings="task"),
     "training-runs": _config_change(),
     "training-run": _config_change(run="run_id"),
-    "training-run-cancel": _config_change(run="run_id"),
+    "training-run-cancel": _config_change("U", run="run_id"),
     "retrain-schedules": _config_change(),
     "retrain-schedule": _config_change(settings="schedule_id"),
     # --- annotation and review (annotations/urls.py) --------------------------------------------
@@ -129,6 +134,9 @@ CATALOG: dict[str, Audited | dict[str, Audited]] = {
     "annotate-export": Audited("export", "R", query=True),
     "annotate-export-dicom": Audited("export", "R", query=True),
     "annotate-import": Audited("import", "C"),
+    # --- a user's own API tokens (accounts/urls.py): issue and revoke ---------------------------
+    "me-tokens": _token_change(),
+    "me-token": _token_change(),
     # --- the audit log itself (audit/urls.py) ---------------------------------------------------
     "audit-events": Audited("audit_log_used", "R", query=True),
     "audit-events-csv": Audited("audit_log_used", "R", query=True),
