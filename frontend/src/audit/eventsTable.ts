@@ -74,7 +74,11 @@ function row(event: AuditEvent, onFilter: (filter: ObjectFilter, value: string) 
   return h(
     "tr",
     { class: isFailure(event.outcome) ? "is-failure" : undefined, "data-event-id": String(event.id) },
-    h("td", { class: "cell-nowrap" }, h("time", { datetime: event.time, title: exactLocalTime(event.time) }, localDateTime(event.time))),
+    h(
+      "td",
+      { class: "cell-nowrap" },
+      h("time", { datetime: event.time, title: exactLocalTime(event.time) }, localDateTime(event.time)),
+    ),
     h(
       "td",
       { class: "cell-nowrap" },
