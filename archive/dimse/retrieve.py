@@ -121,7 +121,8 @@ def instance_dataset(match: Match, accepted: list[PresentationContext]) -> Datas
     if match.transfer_syntax_uid in syntaxes or not stored.is_compressed:
         return dataset  # as stored, or uncompressed (pynetdicom converts between those)
     if syntaxes & {str(ts) for ts in UNCOMPRESSED}:
-        dataset.decompress()
+        # A change of transfer syntax keeps the instance (PS3.5 A.4): same SOP Instance UID.
+        dataset.decompress(generate_instance_uid=False)
     return dataset
 
 
