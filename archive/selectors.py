@@ -98,6 +98,11 @@ def _condition_q(condition: Condition, level: Level) -> Any:
         return Exists(
             Series.objects.filter(study_id=OuterRef(study_pk), modality__in=condition.values)
         )
+    if condition.regexes:  # fuzzy person-name matching: every word must match
+        words = Q()
+        for regex in condition.regexes:
+            words &= Q(**{f"{column}__iregex": regex})
+        return words
     if condition.pattern is not None:
         upper = attribute.case_insensitive and attribute.search_field is None
         lhs = Upper(F(column)) if upper else F(column)
@@ -163,6 +168,17 @@ def instance_files(
     rows = [dict(row) for row in queryset.values("file", "file_size", "transfer_syntax_uid")]
     if not rows:
         raise _not_found(study_uid, series_uid, sop_uid)
+    return rows
+
+
+def instance_frame_counts(*, study_uid: str, series_uid: str | None = None) -> list[dict[str, Any]]:
+    """File name, SOP Instance UID and number of frames of each instance of a study or series,
+    in series then instance order (the study- and series-level rendered resources). Raises
+    NotFound when there is none."""
+    queryset = _instances_of(study_uid, series_uid)
+    rows = [dict(row) for row in queryset.values("file", "sop_instance_uid", "number_of_frames")]
+    if not rows:
+        raise _not_found(study_uid, series_uid, None)
     return rows
 
 

@@ -52,10 +52,17 @@ def search_response(
     root = dicomweb_root(request)
     response = HttpResponse(search_body(rows, shape, root), content_type=DICOM_JSON)
     response["Vary"] = "Accept, Prefer"
+    warnings = list(query.warnings)
     if truncated:
-        response["Warning"] = (
-            f'299 {request.get_host()}: "The number of results exceeded the maximum supported '
-            'by the server. Additional results can be requested."'
+        warnings.append(
+            "The number of results exceeded the maximum supported by the server. "
+            "Additional results can be requested."
+        )
+    if warnings:
+        # PS3.18 8.3.4.5 spells each one 299 {service}: "text"; several are comma-separated.
+        host = request.get_host()
+        response["Warning"] = ", ".join(
+            f'299 {host}: "{text.replace(chr(34), chr(39))}"' for text in warnings
         )
     if COUNT_PREFERENCE in _preferences(request):
         total = qido_count(

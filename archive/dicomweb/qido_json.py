@@ -2,6 +2,14 @@
 
 A search can return thousands of rows, so each attribute's conversion is chosen once per search
 (`ResultShape`) and rows are then built with plain dict operations, already in tag order.
+
+An attribute without a value is sent as `{"vr": ...}` with no Value (PS3.18 F.2.5), except
+ModalitiesInStudy, which is left out of a result when it is empty unless the client named it in
+includefield. Both forms are valid for an attribute with no value (a result carries the
+attributes the server has; an empty one may be absent or sent without Value), and OHIF's study
+list reads ModalitiesInStudy's Value without a check: one study whose series have no Modality
+would otherwise blank the whole list. The other study attributes OHIF reads (through getString
+and getName) cope with a missing Value, so they keep the explicit empty form.
 """
 
 from __future__ import annotations
@@ -31,7 +39,9 @@ UID_KEYWORDS: dict[Level, str] = {
 }
 URL_SEGMENTS: dict[Level, str] = {"study": "studies", "series": "series", "instance": "instances"}
 NUMERIC_VRS = {"IS", "US", "UL", "SL", "SS", "DS", "FL", "FD"}
-Converter = Callable[[Any], dict[str, Any]]
+# Left out of a result when empty, unless asked for by includefield (see the module docstring).
+OMITTED_WHEN_EMPTY = {"ModalitiesInStudy"}
+Converter = Callable[[Any], dict[str, Any] | None]
 
 
 class ResultShape:
@@ -65,7 +75,10 @@ class ResultShape:
             (URL_SEGMENTS[lv], self.column(_uid_attribute(lv))) for lv in LEVELS[: depth + 1]
         ]
         self._plan = sorted(
-            [(a.tag, a.field and self.column(a), _converter(a)) for a in self.attributes],
+            [
+                (a.tag, a.field and self.column(a), _converter(a, query.include_tags))
+                for a in self.attributes
+            ],
             key=lambda step: step[0],
         )
 
@@ -83,7 +96,9 @@ class ResultShape:
         for tag, column, convert in self._plan:
             if retrieve_url and tag > RETRIEVE_URL_TAG:
                 body[RETRIEVE_URL_TAG], retrieve_url = retrieve_url, None
-            body[tag] = convert(row[column] if column else None)
+            element = convert(row[column] if column else None)
+            if element is not None:
+                body[tag] = element
         if retrieve_url:
             body[RETRIEVE_URL_TAG] = retrieve_url
         if self.needs_metadata:
@@ -96,10 +111,13 @@ def _uid_attribute(level: Level) -> Attribute:
     return next(a for a in ATTRIBUTES if a.keyword == UID_KEYWORDS[level])
 
 
-def _converter(attribute: Attribute) -> Converter:
-    """A function from a column value to the attribute's DICOM JSON (PS3.18 F.2)."""
+def _converter(attribute: Attribute, include_tags: set[str]) -> Converter:
+    """A function from a column value to the attribute's DICOM JSON (PS3.18 F.2), or to None
+    when the attribute is to be left out of the result."""
     vr = attribute.vr
-    empty = {"vr": vr}
+    empty: dict[str, Any] | None = {"vr": vr}
+    if attribute.keyword in OMITTED_WHEN_EMPTY and attribute.tag not in include_tags:
+        empty = None
     if attribute.field is None:
         constant = {"vr": vr, "Value": [CONSTANTS[attribute.keyword]]}
         return lambda _: constant

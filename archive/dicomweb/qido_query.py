@@ -3,6 +3,12 @@
 Each attribute the index holds is listed once with its level, its column (relative to that
 level's model) and how it matches. Parsing turns the query string into a `QidoQuery` of
 conditions, or raises BadQuery with a sentence naming the offending parameter.
+
+`fuzzymatching=true` matches person names as people type them (PS3.4 C.2.2.2.1.x leaves the
+method to the server): case-insensitively, each word of the value the start of some component
+or word of the name, in any order (`doe` finds DOE^JOHN, `john doe` and `jo` find Doe^John).
+It applies to person-name keys without wildcards; a key with wildcards is matched literally,
+and what fuzzy matching did not do is said in the query's warnings (a 299 Warning, PS3.18 8.3.4).
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ Level = Literal["study", "series", "instance"]
 LEVELS: tuple[Level, ...] = ("study", "series", "instance")
 Match = Literal["uid", "text", "date", "time", "int", "modalities", "none"]
 
-# Parameters that are not attributes; fuzzymatching and the like are accepted and ignored.
+# Parameters that are not attributes; emptyvaluematching and multiplevaluematching are accepted
+# and ignored (the archive matches multiple values, and never matches empty values specially).
 CONTROL_PARAMS = {
     "limit",
     "offset",
@@ -109,6 +116,8 @@ class Condition:
     pattern: str | None = None
     low: object = None
     high: object = None
+    # Fuzzy person-name matching: case-insensitive regular expressions that must all match.
+    regexes: tuple[str, ...] = ()
 
 
 # The largest offset or limit taken: more than any archive holds, less than PostgreSQL's bigint.
@@ -124,11 +133,14 @@ class QidoQuery:
     include_tags: set[str] = field(default_factory=set)  # attributes outside the index too
     limit: int | None = None
     offset: int = 0
+    fuzzy: bool = False
+    warnings: list[str] = field(default_factory=list)  # what the search could not do as asked
 
 
 def qido_query_parse(params: QueryDict, *, level: Level) -> QidoQuery:
     """Parse a QIDO-RS query string for a search at `level`. Raises BadQuery."""
     query = QidoQuery(level=level)
+    query.fuzzy = _fuzzy(params)
     query.limit = _count(params, "limit")
     query.offset = _count(params, "offset") or 0
     for value in params.getlist("includefield"):
@@ -140,10 +152,36 @@ def qido_query_parse(params: QueryDict, *, level: Level) -> QidoQuery:
     for key in params:
         if key.lower() in CONTROL_PARAMS:
             continue
-        condition = _condition(key, params.getlist(key), level)
+        condition = _condition(key, params.getlist(key), level, fuzzy=query.fuzzy)
         if condition is not None:
             query.conditions.append(condition)
+    if query.fuzzy:
+        query.warnings += _fuzzy_warnings(params, query.conditions)
     return query
+
+
+def _fuzzy(params: QueryDict) -> bool:
+    values = [params.get(key) for key in params if key.lower() == "fuzzymatching"]
+    value = (values[0] or "false").strip().lower() if values else "false"
+    if value not in ("true", "false"):
+        raise BadQuery(f"fuzzymatching={value[:20]!r}: expected true or false")
+    return value == "true"
+
+
+def _fuzzy_warnings(params: QueryDict, conditions: list[Condition]) -> list[str]:
+    names = [c for c in conditions if c.attribute.vr == "PN"]
+    literal = [c.attribute.keyword for c in names if not c.regexes]
+    if literal:
+        return [
+            f"Fuzzy matching applies to person names without wildcards; {', '.join(literal)} "
+            "was matched literally."
+        ]
+    if not names:
+        return [
+            "The fuzzymatching parameter applies to person names only and the query has none; "
+            "only literal matching has been performed."
+        ]
+    return []
 
 
 def _count(params: QueryDict, name: str) -> int | None:
@@ -172,7 +210,7 @@ def _tag_of(key: str, context: str) -> str:
     return f"{tag:08X}"
 
 
-def _condition(key: str, raw: list[str], level: Level) -> Condition | None:
+def _condition(key: str, raw: list[str], level: Level, *, fuzzy: bool = False) -> Condition | None:
     tag = _tag_of(key, "query parameter")
     attribute = BY_TAG.get(tag)
     if attribute is None or attribute.match == "none":
@@ -184,7 +222,24 @@ def _condition(key: str, raw: list[str], level: Level) -> Condition | None:
     values = [v.strip() for v in raw if v.strip()]
     if not values or values == ["*"]:
         return None  # universal matching: an empty value (or a lone `*`) matches everything
+    if fuzzy and attribute.vr == "PN" and not any(c in v for v in values for c in "*?"):
+        return _fuzzy_name(attribute, values)
     return _parse_value(attribute, values)
+
+
+# What separates the words of a person name: components (^), groups (=), spaces, commas.
+NAME_SEPARATORS = r"[\^=\s,]+"
+
+
+def _fuzzy_name(attribute: Attribute, values: list[str]) -> Condition:
+    """Each word of the value must start a component or word of the name (see the docstring)."""
+    if len(values) > 1:
+        raise BadQuery(f"{attribute.keyword} is given {len(values)} times; give it once")
+    words = [w for w in re.split(NAME_SEPARATORS, values[0].upper()) if w]
+    if not words:
+        return Condition(attribute, pattern="%")
+    # PostgreSQL's regular expressions read re.escape's output: it escapes only punctuation.
+    return Condition(attribute, regexes=tuple(f"(^|[=^ ]){re.escape(w)}" for w in words))
 
 
 def _searchable(attribute: Attribute, level: Level) -> bool:

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from archive.dicom.failures import InstanceRefused
-from archive.dicomweb.base_api import JsonErrorsNegotiation
+from archive.dicomweb.base_api import JsonErrorsNegotiation, dicomweb_root
 from archive.dicomweb.json_responses import attr, dicom_json_response
 from archive.dicomweb.multipart import MultipartError, Part, iter_parts
 from archive.permissions import CanStoreInstances
@@ -137,7 +137,7 @@ def _response_body(
     stored: list[IngestResult],
     failed: list[InstanceRefused],
 ) -> dict[str, Any]:
-    root = request.build_absolute_uri("/dicomweb")
+    root = dicomweb_root(request)
     body: dict[str, Any] = {}
     study_uids = {r.study_instance_uid for r in stored}
     if study or len(study_uids) == 1:
