@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MULTIPART = "multipart/related"
@@ -85,48 +86,65 @@ def _split(text: str, separator: str) -> list[str]:
     return [p for p in pieces if p.strip()]
 
 
-def accepts_dicom(ranges: list[MediaRange], stored_syntaxes: set[str]) -> tuple[bool, bool]:
-    """(acceptable, multipart) for retrieving Part 10 instances stored in `stored_syntaxes`.
+STORED = "stored"  # a negotiation's answer: send the stored bytes (else a transfer syntax UID)
+EXPLICIT_LE = "1.2.840.10008.1.2.1"  # PS3.18 8.7.3: the default for application/dicom and frames
 
-    No transfer-syntax parameter is read as "as stored": the archive never transcodes.
+
+def accepts_dicom(
+    ranges: list[MediaRange], stored_syntaxes: set[str], decodable: Callable[[str], bool]
+) -> tuple[str | None, bool]:
+    """(what to send, multipart) for retrieving Part 10 instances stored in `stored_syntaxes`.
+
+    What to send is STORED, EXPLICIT_LE (decode what is stored otherwise), or None when no
+    range of the Accept header can be met. No transfer-syntax parameter means the default,
+    Explicit VR Little Endian; `transfer-syntax=*` and `*/*` take the instances as stored.
+    `decodable(uid)` says whether an instance stored in `uid` can be decoded.
     """
     for r in ranges:
         if r.media_type == ANY:
-            return True, True
+            return STORED, True
         if not r.type_matches("application/dicom"):
             continue
-        ts = r.transfer_syntax
-        if ts in (None, "*") or stored_syntaxes == {ts}:
-            return True, r.multipart
-    return False, True
+        ts = r.transfer_syntax or EXPLICIT_LE
+        if ts == "*" or stored_syntaxes <= {ts}:
+            return STORED, r.multipart
+        if ts == EXPLICIT_LE and all(decodable(s) for s in stored_syntaxes):
+            return EXPLICIT_LE, r.multipart
+    return None, True
 
 
 def accepts_frames(
-    ranges: list[MediaRange], media_type: str, transfer_syntax_uid: str
-) -> tuple[bool, bool]:
-    """(acceptable, multipart) for frames that travel as `media_type` in `transfer_syntax_uid`.
+    ranges: list[MediaRange],
+    media_type: str,
+    transfer_syntax_uid: str,
+    decodable: Callable[[str], bool],
+) -> tuple[str | None, bool]:
+    """(what to send, multipart) for frames that travel as `media_type` in
+    `transfer_syntax_uid`: STORED, EXPLICIT_LE (decode compressed frames to native), or None.
 
-    `type=application/octet-stream; transfer-syntax=*` (Cornerstone's default) accepts frames in
-    any encoding, as PS3.18 allows; without a transfer-syntax the part type must match.
+    `type=application/octet-stream; transfer-syntax=*` (Cornerstone's default) takes frames in
+    any encoding, as PS3.18 allows; `type=application/octet-stream` alone asks for the default,
+    native little endian, for which compressed frames are decoded; a compressed type (image/jp2)
+    takes the stored frames when they are in that encoding.
     """
     aliases = {"image/x-jls": "image/jls", "image/x-dicom-rle": "image/dicom-rle"}
     for r in ranges:
         if r.media_type == ANY:
-            return True, True
+            return STORED, True
         wanted = aliases.get(r.part_type, r.part_type)
         ts = r.transfer_syntax
         type_ok = MediaRange(wanted).type_matches(media_type)
-        if ts == "*" and (type_ok or wanted == "application/octet-stream"):
-            return True, r.multipart
+        octets = wanted == "application/octet-stream"
+        if ts == "*" and (type_ok or octets):
+            return STORED, r.multipart
         if ts is None and type_ok:
-            return True, r.multipart
-        if (
-            ts is not None
-            and _same_syntax(ts, transfer_syntax_uid)
-            and (type_ok or wanted == "application/octet-stream")
-        ):
-            return True, r.multipart
-    return False, True
+            return STORED, r.multipart
+        if ts is not None and _same_syntax(ts, transfer_syntax_uid) and (type_ok or octets):
+            return STORED, r.multipart
+        native = ts is None or _same_syntax(ts, EXPLICIT_LE)
+        if octets and native and decodable(transfer_syntax_uid):
+            return EXPLICIT_LE, r.multipart
+    return None, True
 
 
 def _same_syntax(asked: str, sent: str) -> bool:

@@ -1,8 +1,11 @@
-"""WADO-RS frames and bulk data (PS3.18 10.4.1.1.3-4): pixel data in its stored encoding.
+"""WADO-RS frames and bulk data (PS3.18 10.4.1.1.3-4): pixel data as stored, or decoded.
 
-Compressed frames go out as stored (image/jpeg, image/jls, image/jp2, image/dicom-rle); native
-frames as little-endian application/octet-stream. Nothing is transcoded: an Accept that only a
-transcoder could satisfy gets 406 with the encoding that is available.
+Compressed frames go out as stored (image/jpeg, image/jls, image/jp2, image/dicom-rle) when the
+client takes that encoding (or `transfer-syntax=*`); native frames as little-endian
+application/octet-stream. A client asking for `application/octet-stream` without a transfer
+syntax asks for the default, native Explicit VR Little Endian (PS3.18 8.7.3), and gets
+compressed frames decoded, one frame at a time. Nothing is encoded: an Accept only an encoder
+could meet (JPEG of a JPEG 2000 instance) gets 406 with the encodings that are available.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from archive.dicom.stored_pixels import (
     frames_read,
     pixel_data_chunks,
 )
-from archive.dicomweb.accept import accept_parse, accepts_frames
+from archive.dicom.transcode import TranscodeError, decodable, frames_decoded
+from archive.dicomweb.accept import STORED, accept_parse, accepts_frames
 from archive.dicomweb.base_api import DicomwebReadApi
-from archive.dicomweb.errors import BadQuery, NotAcceptable, NotFound
+from archive.dicomweb.errors import BadQuery, NotAcceptable, NotFound, Undecodable
 from archive.dicomweb.multipart_response import (
     ResponsePart,
     bytes_part,
@@ -71,18 +75,28 @@ def frame_numbers_parse(text: str, instance: Instance) -> list[int]:
     return numbers
 
 
-def negotiate_frames(request: Request, encoding: FrameEncoding) -> bool:
-    """Whether to answer multipart; NotAcceptable when the Accept header excludes the encoding."""
+NATIVE = FrameEncoding(OCTET_STREAM, EXPLICIT_LE)
+
+
+def negotiate_frames(request: Request, encoding: FrameEncoding) -> tuple[FrameEncoding, bool]:
+    """The encoding to send frames stored in `encoding` in (it, or NATIVE when they are to be
+    decoded) and whether to answer multipart; NotAcceptable when the Accept header excludes both.
+    """
     accept = request.headers.get("Accept")
-    acceptable, multipart = accepts_frames(
-        accept_parse(accept), encoding.media_type, encoding.transfer_syntax_uid
+    sent, multipart = accepts_frames(
+        accept_parse(accept), encoding.media_type, encoding.transfer_syntax_uid, decodable
     )
-    if not acceptable:
-        raise NotAcceptable(
-            f"Pixel data of this instance is available as {encoding.content_type} only (the "
-            f"archive does not transcode); accept that, or transfer-syntax=*. Asked: {accept!r}"
+    if sent is None:
+        native = (
+            f" or decoded as {NATIVE.content_type}"
+            if encoding != NATIVE and decodable(encoding.transfer_syntax_uid)
+            else ""
         )
-    return multipart
+        raise NotAcceptable(
+            f"Pixel data of this instance is available as {encoding.content_type}{native} (the "
+            f"archive does not encode images); accept that, or transfer-syntax=*. Asked: {accept!r}"
+        )
+    return (encoding if sent == STORED else NATIVE), multipart
 
 
 def frames_response(
@@ -94,6 +108,28 @@ def frames_response(
     return multipart_response(parts, part_type=encoding.media_type)
 
 
+def decoded_frames_response(
+    instance: Instance, numbers: list[int], *, multipart: bool
+) -> HttpResponseBase:
+    """Frames of a compressed instance decoded to native bytes; one frame is decoded before
+    answering (a failure is a 422), several while the body streams, one at a time."""
+    file_name = str(instance.file.name)
+    if len(numbers) == 1:
+        return frames_response(_decoded(file_name, numbers), encoding=NATIVE, multipart=multipart)
+    parts = [
+        ResponsePart(NATIVE.content_type, lambda n=n: frames_decoded(file_name, [n]))  # type: ignore[misc]
+        for n in numbers
+    ]
+    return multipart_response(parts, part_type=OCTET_STREAM)
+
+
+def _decoded(file_name: str, numbers: list[int]) -> list[bytes]:
+    try:
+        return list(frames_decoded(file_name, numbers))
+    except TranscodeError as exc:
+        raise Undecodable(f"{exc}; accept transfer-syntax=* to get the frame as stored") from exc
+
+
 class InstanceFramesApi(DicomwebReadApi):
     def get(
         self, request: Request, study: str, series: str, sop: str, frames: str
@@ -101,7 +137,9 @@ class InstanceFramesApi(DicomwebReadApi):
         instance = instance_get(study_uid=study, series_uid=series, sop_uid=sop)
         numbers = frame_numbers_parse(frames, instance)
         encoding = frame_encoding(instance.transfer_syntax_uid)
-        multipart = negotiate_frames(request, encoding)
+        sent, multipart = negotiate_frames(request, encoding)
+        if sent != encoding:
+            return decoded_frames_response(instance, numbers, multipart=multipart)
         data = frames_read(StoredImage.of(instance), numbers)
         return frames_response(data, encoding=encoding, multipart=multipart)
 
@@ -120,8 +158,7 @@ class InstanceBulkdataApi(DicomwebReadApi):
         found = bulk_element_read(str(instance.file.name), int(tag, 16))
         if found is None:
             raise NotFound(f"Instance {sop} has no bulk data element {tag.upper()}")
-        encoding = FrameEncoding(OCTET_STREAM, EXPLICIT_LE)
-        multipart = negotiate_frames(request, encoding)
+        _, multipart = negotiate_frames(request, NATIVE)
         if not multipart:
             return single_part_response(found[0], content_type=OCTET_STREAM)
         return multipart_response(
@@ -132,12 +169,18 @@ class InstanceBulkdataApi(DicomwebReadApi):
 def _pixel_data_response(request: Request, instance: Instance) -> HttpResponseBase:
     image = StoredImage.of(instance)
     encoding = frame_encoding(instance.transfer_syntax_uid)
-    multipart = negotiate_frames(request, encoding)
-    if encoding.media_type == OCTET_STREAM:
-        # Native: the whole value as one part, streamed (it may hold many large frames).
-        part = ResponsePart(encoding.content_type, lambda: pixel_data_chunks(image))
+    sent, multipart = negotiate_frames(request, encoding)
+    every_frame = list(range(1, instance.number_of_frames + 1))
+    if sent == NATIVE:
+        # The whole native value as one part, streamed (it may hold many large frames); frames
+        # of a compressed instance are decoded one at a time as it goes.
+        if encoding == NATIVE:
+            part = ResponsePart(NATIVE.content_type, lambda: pixel_data_chunks(image))
+        else:
+            file_name = str(instance.file.name)
+            part = ResponsePart(NATIVE.content_type, lambda: frames_decoded(file_name, every_frame))
         if not multipart:
             return single_part_response(b"".join(part.chunks()), content_type=part.content_type)
         return multipart_response([part], part_type=OCTET_STREAM)
-    data = frames_read(image, list(range(1, instance.number_of_frames + 1)))
+    data = frames_read(image, every_frame)
     return frames_response(data, encoding=encoding, multipart=multipart)

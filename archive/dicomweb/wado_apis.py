@@ -1,25 +1,33 @@
 """WADO-RS (PS3.18 10.4): retrieve stored instances and their metadata.
 
-Instances go out byte for byte as stored, streamed from storage; metadata is the DICOM JSON kept
-at ingest with its BulkDataURIs made absolute for the client's view of the server.
+Instances go out in the transfer syntax the client asks for: as stored, byte for byte and
+streamed from storage, for `transfer-syntax=*` or the stored syntax; in Explicit VR Little
+Endian, the default when none is named (PS3.18 8.7.3), decoded one instance at a time while the
+multipart body streams (archive/dicom/transcode.py). Metadata is the DICOM JSON kept at ingest
+with its BulkDataURIs made absolute for the client's view of the server.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from typing import Any
 
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 
 from archive.dicom.parse import BULK_BASE
-from archive.dicomweb.accept import accept_parse, accepts_dicom
+from archive.dicom.transcode import TranscodeError, decodable, instance_decoded
+from archive.dicomweb.accept import EXPLICIT_LE, STORED, accept_parse, accepts_dicom
 from archive.dicomweb.base_api import DicomwebReadApi, dicomweb_root
 from archive.dicomweb.errors import NotAcceptable
 from archive.dicomweb.json_responses import DICOM_JSON
 from archive.dicomweb.multipart_response import (
     IMMUTABLE,
+    ResponsePart,
     StreamedBody,
+    bytes_part,
     file_part,
     multipart_response,
 )
@@ -27,6 +35,7 @@ from archive.dicomweb.qido_apis import json_accept_check
 from archive.selectors import instance_files, instance_ids, instance_metadata_batch
 
 METADATA_BATCH = 200
+logger = logging.getLogger(__name__)
 
 
 def retrieve_response(
@@ -35,28 +44,73 @@ def retrieve_response(
     """The instances of a study, series or one instance as multipart/related application/dicom."""
     rows = instance_files(study_uid=study_uid, series_uid=series_uid, sop_uid=sop_uid)
     syntaxes = {row["transfer_syntax_uid"] for row in rows}
-    acceptable, multipart = accepts_dicom(accept_parse(request.headers.get("Accept")), syntaxes)
-    if not acceptable:
-        raise NotAcceptable(
-            "Instances are sent as stored, in " + ", ".join(sorted(syntaxes)) + "; accept "
-            'multipart/related; type="application/dicom" with that transfer-syntax or '
-            "transfer-syntax=* (the archive does not transcode)"
-        )
+    accept = request.headers.get("Accept")
+    sent, multipart = accepts_dicom(accept_parse(accept), syntaxes, decodable)
+    if sent is None:
+        raise NotAcceptable(_refusal(syntaxes, accept))
+    parts = [_instance_part(row, sent) for row in rows]
+    if len(rows) == 1:
+        parts = [_decoded_now(parts[0])]  # a decoding error is still a clear answer
     if not multipart and len(rows) == 1:
-        part = file_part(rows[0]["file"], size=rows[0]["file_size"], content_type="")
-        response = StreamedBody(part.chunks(), content_type="application/dicom")
-        response["Content-Length"] = str(rows[0]["file_size"])
+        # "application/dicom; transfer-syntax=…": what is sent, as each multipart part says.
+        response = StreamedBody(parts[0].chunks(), content_type=parts[0].content_type)
+        if parts[0].length is not None:
+            response["Content-Length"] = str(parts[0].length)
         response["Cache-Control"] = IMMUTABLE
         return response
-    parts = [
-        file_part(
+    return multipart_response(parts, part_type="application/dicom")
+
+
+def _instance_part(row: dict[str, Any], sent: str) -> ResponsePart:
+    syntax = row["transfer_syntax_uid"]
+    if sent == STORED or syntax == sent:
+        return file_part(
             row["file"],
             size=row["file_size"],
-            content_type=f"application/dicom; transfer-syntax={row['transfer_syntax_uid']}",
+            content_type=f"application/dicom; transfer-syntax={syntax}",
         )
-        for row in rows
-    ]
-    return multipart_response(parts, part_type="application/dicom")
+    file_name = str(row["file"])
+    return ResponsePart(
+        f"application/dicom; transfer-syntax={sent}", lambda: _decoded_chunks(file_name)
+    )
+
+
+def _decoded_chunks(file_name: str) -> Iterator[bytes]:
+    """One instance decoded while the body streams. A failure here cannot change the status
+    any more: the body stops short of its closing boundary, which clients report."""
+    try:
+        yield instance_decoded(file_name)
+    except TranscodeError:
+        logger.warning("instance_transcode_failed mid_stream=true")
+        raise
+
+
+def _decoded_now(part: ResponsePart) -> ResponsePart:
+    """`part` with its bytes produced now (one instance), so that a failure is a 406."""
+    if part.length is not None:
+        return part
+    try:
+        data = b"".join(part.chunks())
+    except TranscodeError as exc:
+        raise NotAcceptable(
+            f"{exc}. Accept transfer-syntax=* to retrieve the instance as stored."
+        ) from exc
+    return bytes_part(data, content_type=part.content_type)
+
+
+def _refusal(syntaxes: set[str], accept: str | None) -> str:
+    stored = ", ".join(sorted(syntaxes))
+    undecodable = sorted(s for s in syntaxes if not decodable(s))
+    if undecodable:
+        return (
+            f"Instances stored in {', '.join(undecodable)} cannot be decoded here; accept "
+            'multipart/related; type="application/dicom" with transfer-syntax=* (or the stored '
+            f"syntax) to retrieve them as stored. Asked: {accept!r}"
+        )
+    return (
+        f"Instances are stored in {stored} and can be sent as stored or in Explicit VR Little "
+        f"Endian ({EXPLICIT_LE}); accept one of those, or transfer-syntax=*. Asked: {accept!r}"
+    )
 
 
 def metadata_response(
