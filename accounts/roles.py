@@ -54,6 +54,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "annotations.change_queuesettings",
         "annotations.view_reviewdecision",
         "audit.view_auditevent",  # the audit log (audit/apis.py)
+        # The DICOM devices the listener admits (archive/admin.py, manage.py dicom_devices).
+        "archive.view_dicomdevice",
+        "archive.add_dicomdevice",
+        "archive.change_dicomdevice",
+        "archive.delete_dicomdevice",
     ],
     MODALITY: ["archive.add_instance"],
 }
