@@ -150,3 +150,70 @@ def test_a_radiologist_is_refused_the_audit_page(
         # The server refuses the same person the events and their CSV.
         assert page.request.get(f"{app_server}/api/audit/events").status == 403
         assert page.request.get(f"{app_server}/api/audit/events.csv").status == 403
+
+
+def test_older_events_load_on_demand_failures_stand_out_and_a_bad_filter_is_explained(
+    app_server: str, make_user: Callable[..., object]
+) -> None:
+    from audit.services import audit_record, patient, study
+
+    make_user("admin")
+    reviewer = make_user("reviewer")
+    for n in range(60):
+        audit_record(
+            event="patient_record",
+            action="R",
+            user=reviewer,
+            source="10.0.0.7",
+            objects=[patient(f"P{n:03d}", "Doe^Jane"), study(f"1.2.826.0.1.3680043.9.{n}")],
+        )
+    audit_record(
+        event="instances_accessed",
+        action="R",
+        outcome=4,
+        user=reviewer,
+        source="10.0.0.7",
+        description="HTTP 403",
+        objects=[study("1.2.826.0.1.3680043.9.999")],
+    )
+
+    with launch_chromium() as browser:
+        page = new_page(browser)
+        sign_in(page, app_server, "admin-user", next_path=f"{AUDIT}?user={REVIEWER}")
+        rows = page.get_by_test_id("audit-events").locator("tbody tr")
+        status = page.get_by_role("status")
+        # A page of 50, newest first: the refused access on top, marked as a failure.
+        expect(rows).to_have_count(50)
+        expect(status).to_have_text("50 events shown; Load more for older ones.")
+        expect(rows.first).to_contain_text("✗ Minor failure")
+        expect(rows.first).to_contain_text("HTTP 403")
+        expect(rows.first).to_have_class(re.compile("is-failure"))
+        expect(rows.nth(1)).not_to_have_class(re.compile("is-failure"))
+        page.get_by_role("button", name="Load more").click()
+        expect(rows).to_have_count(61)
+        expect(status).to_have_text("61 events shown, the oldest last.")
+        expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+        expect(rows.last).to_contain_text("Patient Doe, Jane (P000)")
+
+        # Only the failures: the outcome from the vocabulary's words.
+        page.get_by_label("Outcome", exact=True).select_option(label="Minor failure")
+        page.get_by_role("button", name="Filter").click()
+        expect(rows).to_have_count(1)
+        assert query_of(page) == {"user": [REVIEWER], "outcome": ["4"]}
+
+        # A patient by name finds their events; one nobody has, an empty state in words.
+        page.get_by_role("button", name="Clear").click()
+        expect(rows).not_to_have_count(0)
+        page.get_by_label("Patient (ID or name)", exact=True).fill("P007")
+        page.keyboard.press("Enter")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("P007")
+        page.get_by_label("Patient (ID or name)", exact=True).fill("nobody-has-this-id")
+        page.keyboard.press("Enter")
+        expect(page.get_by_text("No audit event matches these filters.")).to_be_visible()
+        expect(page.get_by_test_id("audit-events")).to_be_hidden()
+
+        # A time the server cannot read: its own words, not a blank page.
+        page.goto(f"{app_server}{AUDIT}?since=yesterday")
+        expect(page.get_by_role("alert")).to_contain_text("since")
+        expect(page.get_by_label("From", exact=True)).to_have_value("")

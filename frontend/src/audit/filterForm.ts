@@ -29,6 +29,16 @@ function choose(select: HTMLSelectElement, value: string): void {
   select.value = value;
 }
 
+/**
+ * A labelled select: named by its label's words alone (aria-labelledby), not by the words of
+ * every option inside the wrapping label, which is what a screen reader would read otherwise.
+ */
+function selectField(label: string, select: HTMLSelectElement): HTMLElement {
+  const id = `audit-filter-${select.name}-label`;
+  select.setAttribute("aria-labelledby", id);
+  return h("label", { class: "field" }, h("span", { class: "field-label", id }, label), select);
+}
+
 export function createFilterForm(onFilter: (filters: AuditFilters) => void): FilterForm {
   const text = (name: string) => h("input", { name, type: "search", autocomplete: "off", spellcheck: "false" });
   const inputs = {
@@ -49,8 +59,8 @@ export function createFilterForm(onFilter: (filters: AuditFilters) => void): Fil
     field("User", inputs.user),
     field("Patient (ID or name)", inputs.patient),
     field("Study UID", inputs.study),
-    field("Event", inputs.event),
-    field("Outcome", inputs.outcome),
+    selectField("Event", inputs.event),
+    selectField("Outcome", inputs.outcome),
     field("From", inputs.since),
     field("To", inputs.until),
     h("div", { class: "search-actions" }, h("button", { type: "submit" }, "Filter"), clear),
