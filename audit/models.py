@@ -80,7 +80,6 @@ class AuditEvent(AppendOnlyModel):
             models.Index(fields=["event_id", "time"], name="audit_event_id_time_idx"),
             models.Index(fields=["username", "time"], name="audit_event_user_time_idx"),
         ]
-        permissions: list[tuple[str, str]] = []
 
     def __str__(self) -> str:
         return f"AuditEvent {self.pk} {self.event_id}"

@@ -34,7 +34,6 @@ class Migration(migrations.Migration):
                 ('duration_ms', models.PositiveIntegerField(blank=True, null=True)),
             ],
             options={
-                'permissions': [],
                 'indexes': [models.Index(fields=['event_id', 'time'], name='audit_event_id_time_idx'), models.Index(fields=['username', 'time'], name='audit_event_user_time_idx')],
             },
         ),
