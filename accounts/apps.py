@@ -7,7 +7,8 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import authentication, permissions  # noqa: F401 - cache invalidation
+        # Cache invalidation receivers; the token's OpenAPI description (drf-spectacular).
+        from accounts import authentication, permissions, schema  # noqa: F401
         from accounts.roles import roles_ensure
 
         # Permissions exist only after every app has migrated, so roles are synced then.

@@ -13,6 +13,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, U
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 
 def _key(user_id: int) -> str:
@@ -59,3 +62,18 @@ def _rights_changed(sender: Any, instance: Any, pk_set: set[int] | None, **_: An
 @receiver(post_save, sender=User)
 def _user_saved(instance: User, **_: Any) -> None:
     permissions_forget(user_ids=[instance.pk])
+
+
+# The OpenAPI schema maps every API a sending device or an annotator could probe, so it is for
+# those who manage accounts and hand out API tokens: the admin role's own permission (no other
+# role holds it; accounts/roles.py).
+SCHEMA_PERMISSION = "auth.change_user"
+
+
+class ReadsApiSchema(BasePermission):
+    """DRF permission of /api/schema/ (SPECTACULAR_SETTINGS SERVE_PERMISSIONS): admins only."""
+
+    message = "The API schema is for administrators."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return user_has_perm(request.user, SCHEMA_PERMISSION)

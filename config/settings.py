@@ -263,7 +263,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Imaging triage API",
     "VERSION": "0.1.0",
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Admins only (accounts/permissions.py says why); others 403, anonymous 401.
+    "SERVE_PERMISSIONS": ["accounts.permissions.ReadsApiSchema"],
     "ENUM_NAME_OVERRIDES": {
         "WorklistStatusEnum": "triage.models.WorklistEntry.Status",
         "AiStatusEnum": "triage.models.WorklistEntry.AiStatus",

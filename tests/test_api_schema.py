@@ -87,7 +87,7 @@ def test_a_body_with_an_undocumented_key_is_caught():
 
 @pytest.mark.django_db
 def test_a_browser_reads_the_schema_in_swagger_ui_served_from_local_files(client_for):
-    client = client_for("annotator")
+    client = client_for("admin")
 
     page = client.get("/api/schema/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
 
@@ -111,8 +111,36 @@ def test_a_browser_reads_the_schema_in_swagger_ui_served_from_local_files(client
     ],
 )
 def test_api_clients_still_get_the_schema_itself(client_for, query, accept, media_type):
-    response = client_for("annotator").get(f"/api/schema/{query}", HTTP_ACCEPT=accept)
+    response = client_for("admin").get(f"/api/schema/{query}", HTTP_ACCEPT=accept)
 
     assert response.status_code == 200
     assert response["Content-Type"].split(";")[0] == media_type
     assert b"openapi" in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["radiologist", "annotator", "reviewer", "modality"])
+@pytest.mark.parametrize("accept", ["application/json", "text/html"])
+def test_only_admins_read_the_schema(client_for, role, accept):
+    """It maps every API a sending device or an annotator could probe: the admin role's alone
+    (auth.change_user, held by no other role)."""
+    refused = client_for(role).get("/api/schema/", HTTP_ACCEPT=accept)
+    anonymous = client_for(None).get("/api/schema/", HTTP_ACCEPT=accept)
+
+    assert refused.status_code == 403
+    assert b"openapi" not in refused.content and b"swagger" not in refused.content.lower()
+    assert anonymous.status_code == 401
+
+
+@pytest.mark.django_db
+def test_an_admin_signed_in_in_the_browser_reads_the_schema_page_and_its_document(make_user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_user("admin"))
+
+    page = client.get("/api/schema/", HTTP_ACCEPT="text/html")
+    document = client.get("/api/schema/?format=json")
+
+    assert page.status_code == 200 and b"swagger-ui" in page.content
+    assert document.status_code == 200 and "openapi" in document.json()
