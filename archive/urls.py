@@ -17,7 +17,9 @@ from archive.dicomweb.rendered_apis import (
     FrameRenderedApi,
     InstanceRenderedApi,
     InstanceThumbnailApi,
+    SeriesRenderedApi,
     SeriesThumbnailApi,
+    StudyRenderedApi,
     StudyThumbnailApi,
 )
 from archive.dicomweb.routing import by_method
@@ -99,4 +101,6 @@ urlpatterns = [
         f"{SERIES}/thumbnail", by_method(GET=SeriesThumbnailApi.as_view()), name="series-thumbnail"
     ),
     path(f"{STUDY}/thumbnail", by_method(GET=StudyThumbnailApi.as_view()), name="study-thumbnail"),
+    path(f"{SERIES}/rendered", by_method(GET=SeriesRenderedApi.as_view()), name="series-rendered"),
+    path(f"{STUDY}/rendered", by_method(GET=StudyRenderedApi.as_view()), name="study-rendered"),
 ]

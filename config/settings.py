@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "corsheaders",
     "csp",
     "rest_framework",
     "drf_spectacular",
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Answers DICOMweb's cross-origin preflights before anything else can refuse them.
+    "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Outside BadInputMiddleware, so that its refusals under /api/ are no-store too.
     "config.security.NoStoreMiddleware",
@@ -231,6 +234,37 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
 if TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxy's X-Forwarded-Host and -Port name the public address in the absolute URLs DICOMweb
+# answers carry (BulkDataURIs, RetrieveURLs); trusted with TRUSTED_PROXY unless set apart.
+USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", TRUSTED_PROXY)
+USE_X_FORWARDED_PORT = env_bool("USE_X_FORWARDED_PORT", TRUSTED_PROXY)
+# CORS (django-cors-headers) for DICOMweb only: a viewer served from one of these origins (OHIF,
+# e.g. "https://viewer.example.org") may query and retrieve with a bearer token. Empty: no
+# cross-origin access. Cookies never cross origins, so a page elsewhere cannot ride a session.
+CORS_ALLOWED_ORIGINS = env_list("DICOMWEB_CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/dicomweb/"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "HEAD", "POST", "OPTIONS"]
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "prefer",
+    "cache-control",
+    "x-requested-with",
+]
+# The response headers DICOMweb clients read besides the CORS-safelisted ones.
+CORS_EXPOSE_HEADERS = [
+    "content-type",
+    "content-length",
+    "content-location",
+    "warning",
+    "x-total-count",
+    "preference-applied",
+]
+CORS_PREFLIGHT_MAX_AGE = 600
+# Frames in one study- or series-level rendered answer (archive/dicomweb/rendered_apis.py).
+DICOMWEB_RENDERED_MAX_FRAMES = env_int("DICOMWEB_RENDERED_MAX_FRAMES", 1000)
 # Content-Security-Policy (django-csp): scripts only from our origin, none inline (the API
 # schema page's one starter script runs by a per-response nonce), no eval; 'wasm-unsafe-eval'
 # lets Cornerstone3D compile its WebAssembly image decoders, which run in web workers. Inline

@@ -3,12 +3,22 @@
 A frame is decoded and windowed into a JPEG (default) or PNG; `viewport=w,h` scales it to fit,
 `window=center,width` overrides the stored window, `quality=1..100` sets the JPEG quality.
 Thumbnails show the middle image of a series (or of a study's first series with images).
+
+Study- and series-level rendered resources answer multipart/related with one image part per
+frame of each instance, in series then instance then frame order, rendered one at a time as the
+body streams; they take the instance-level parameters. A resource of more frames than
+DICOMWEB_RENDERED_MAX_FRAMES (a setting, 1000 by default) is refused (400) with the count
+rather than started and cut: a client wanting more asks series by series.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
+from functools import partial
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.http.request import QueryDict
 from rest_framework.request import Request
@@ -18,11 +28,17 @@ from archive.dicomweb.accept import accept_parse
 from archive.dicomweb.base_api import DicomwebReadApi
 from archive.dicomweb.errors import BadQuery, NotAcceptable, NotFound, Undecodable
 from archive.dicomweb.frames_apis import frame_number_parse
-from archive.dicomweb.multipart_response import IMMUTABLE
+from archive.dicomweb.multipart_response import (
+    IMMUTABLE,
+    ResponsePart,
+    StreamedBody,
+    multipart_response,
+)
 from archive.models import Instance
-from archive.selectors import instance_get, series_thumbnail_instance
+from archive.selectors import instance_frame_counts, instance_get, series_thumbnail_instance
 
 THUMBNAIL_SIZE = (128, 128)
+logger = logging.getLogger(__name__)
 # A rendering parameter: a viewport over render.MAX_SIDE is met by a smaller image that fits it.
 NUMBER = r"-?[0-9]{1,9}(\.[0-9]{1,9})?"
 
@@ -92,6 +108,50 @@ def image_response(
     response = HttpResponse(body, content_type=media_type)
     response["Cache-Control"] = IMMUTABLE
     return response
+
+
+def images_response(
+    request: Request, *, study_uid: str, series_uid: str | None = None
+) -> StreamedBody:
+    """Every frame of a study or series rendered, one image part each (see the docstring)."""
+    rows = instance_frame_counts(study_uid=study_uid, series_uid=series_uid)
+    frames = [(str(row["file"]), n) for row in rows for n in range(1, row["number_of_frames"] + 1)]
+    if not frames:
+        what = f"series {series_uid}" if series_uid else f"study {study_uid}"
+        raise Undecodable(f"The {what} has no pixel data to render")
+    maximum = settings.DICOMWEB_RENDERED_MAX_FRAMES
+    if len(frames) > maximum:
+        raise BadQuery(
+            f"The {'series' if series_uid else 'study'} has {len(frames)} frames; at most "
+            f"{maximum} are rendered in one answer. Ask for each series or instance."
+        )
+    media_type = rendered_media_type(request)
+    options = render_options(request.query_params, media_type)
+    parts = [
+        ResponsePart(media_type, partial(_rendered_chunks, name, number, options))
+        for name, number in frames
+    ]
+    return multipart_response(parts, part_type=media_type)
+
+
+def _rendered_chunks(file_name: str, frame: int, options: RenderOptions) -> Iterator[bytes]:
+    """One rendered frame. A failure here cannot change the status any more: the body stops
+    short of its closing boundary, which clients report."""
+    try:
+        yield frame_render(file_name, frame=frame, options=options)
+    except RenderError:
+        logger.warning("rendered_frame_failed mid_stream=true frame=%d", frame)
+        raise
+
+
+class StudyRenderedApi(DicomwebReadApi):
+    def get(self, request: Request, study: str) -> StreamedBody:
+        return images_response(request, study_uid=study)
+
+
+class SeriesRenderedApi(DicomwebReadApi):
+    def get(self, request: Request, study: str, series: str) -> StreamedBody:
+        return images_response(request, study_uid=study, series_uid=series)
 
 
 class InstanceRenderedApi(DicomwebReadApi):
