@@ -7,6 +7,11 @@ Cornerstone3D renders with. Screenshots go to test-artifacts/.
 Playwright's sync API runs an event loop in the test's thread, and Django refuses ORM calls while
 one runs: put data in place before opening the browser, and check the database after closing it
 (or ask the HTTP API from the page's context, `page.request`).
+
+Every page opened with `new_page` reports what the Content-Security-Policy refused (the
+`securitypolicyviolation` event, and chromium's "Refused to …" console lines, which workers'
+refusals show as); a test whose page reported one fails, so every page the browser tests visit is
+shown to work under the policy.
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from tests.frontend import ensure_frontend_built
 
@@ -33,6 +45,44 @@ CHROMIUM_ARGS = [
     "--enable-unsafe-swiftshader",
     "--disable-background-networking",
 ]
+
+
+# What the pages of the running test reported; checked after each test.
+_csp_violations: list[str] = []
+
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolation(
+    `${event.effectiveDirective} refused ${event.blockedURI || "inline code"}` +
+      ` (${event.sourceFile || document.location.href}:${event.lineNumber})`,
+  );
+});
+"""
+
+
+def watch_csp(context: BrowserContext) -> None:
+    """Record the CSP violations of every page and worker of this browser context."""
+
+    def violation(text: str) -> None:
+        _csp_violations.append(text)
+
+    def console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            _csp_violations.append(message.text)
+
+    context.expose_function("__cspViolation", violation)
+    context.add_init_script(CSP_LISTENER)
+    context.on("console", console)
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations() -> Iterator[None]:
+    """Fail a test whose pages reported that the Content-Security-Policy refused something."""
+    _csp_violations.clear()
+    yield
+    reported = sorted(set(_csp_violations))
+    _csp_violations.clear()
+    assert not reported, "the Content-Security-Policy refused:\n" + "\n".join(reported)
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +113,7 @@ def launch_chromium() -> Iterator[Browser]:
 def new_page(browser: Browser) -> Page:
     """A page in its own context (its own cookies: one signed-in user per context)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
+    watch_csp(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
     return page
