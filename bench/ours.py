@@ -73,6 +73,8 @@ class Ours:
         self._manage("migrate", "--noinput")
         out = self._manage("create_user", "bench", "--role", "admin", "--no-password", "--token")
         self.token = out.strip().splitlines()[-1].strip()
+        # The listener admits known devices only: the C-STORE workload's AE title (workloads.py).
+        self._manage("dicom_devices", "add", "BENCHSCU", "--store")
 
     def _manage(self, *args: str) -> str:
         result = subprocess.run(

@@ -68,6 +68,8 @@ class AssociationControl:
     def on_requested(self, event: Event) -> None:
         assoc = event.assoc
         request = assoc.requestor.primitive
+        if request is None:  # never: EVT_REQUESTED fires once the A-ASSOCIATE-RQ is in
+            return
         called = str(request.called_ae_title).strip()
         calling = str(request.calling_ae_title).strip()
         if called != str(assoc.ae.ae_title).strip():

@@ -114,7 +114,7 @@ def identifier_parse(identifier: Dataset, *, sop_class: str) -> Identifier:
         text = _text(element)
         if text:
             params[attribute.keyword] = text
-    unique = tag_for_keyword(UNIQUE_KEYS[qr_level])
+    unique = int(tag_for_keyword(UNIQUE_KEYS[qr_level]) or 0)
     if unique not in result.return_tags:
         result.return_tags.append(unique)
     return result

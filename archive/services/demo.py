@@ -23,6 +23,8 @@ from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from archive.models import DicomDevice
+from archive.services.devices import device_create
 from archive.services.imports import ImportSummary, files_import, import_plan
 from archive.services.ingest import instance_ingest
 
@@ -212,3 +214,31 @@ def _labels_write(rows: list[dict[str, str]]) -> Path:
         writer.writerows(ordered)
     os.replace(temporary, path)
     return path
+
+
+# dcmtk's tools call with these AE titles unless told otherwise; the demo admits them from this
+# machine only, so `storescu`, `findscu`, `movescu --port 11113` and `getscu` work out of the box.
+DEMO_DEVICES: dict[str, dict[str, object]] = {
+    "ECHOSCU": {},
+    "STORESCU": {"may_store": True},
+    "FINDSCU": {"may_query": True},
+    "MOVESCU": {
+        "may_query": True,
+        "may_retrieve": True,
+        "is_move_destination": True,
+        "port": 11113,
+    },
+    "GETSCU": {"may_query": True, "may_retrieve": True},
+}
+
+
+def demo_devices_register() -> list[str]:
+    """Register the demo's DICOM devices (loopback only) that are not there yet; returns their
+    AE titles. Devices an administrator already set up are left as they are."""
+    added = []
+    for ae_title, rights in DEMO_DEVICES.items():
+        if not DicomDevice.objects.filter(ae_title=ae_title).exists():
+            description = "demo: dcmtk's default AE title, from this machine only"
+            device_create(ae_title=ae_title, host="127.0.0.1", description=description, **rights)
+            added.append(ae_title)
+    return added

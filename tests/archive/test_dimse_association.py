@@ -14,8 +14,10 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
 )
 
 from archive.models import DicomDevice, Instance
+from audit.models import AuditEvent
 from tests.archive.test_cstore import dcmtk, listener  # noqa: F401
 from tests.conftest import SHARED_DICOM
+from tests.processes import wait_until
 
 CT = SHARED_DICOM / "ct" / "pydicom_CT_small.dcm"
 
@@ -52,6 +54,19 @@ def test_an_unknown_caller_cannot_store_a_study_with_dcmtk(
     assert result.returncode != 0
     assert "Calling AE Title Not Recognized" in result.stdout + result.stderr
     assert not Instance.objects.exists()
+    alert = wait_until(
+        lambda: (
+            AuditEvent.objects.filter(event_id="110113", outcome=4, peer__startswith="EVIL@")
+            .values("event_type", "peer", "outcome_description")
+            .first()
+        ),
+        what="the rejected association's audit row",
+    )
+    assert alert == {
+        "event_type": "110126",  # Node Authentication
+        "peer": "EVIL@127.0.0.1",
+        "outcome_description": "association rejected: unknown calling AE title",
+    }
 
 
 @pytest.mark.dimse
@@ -89,6 +104,15 @@ def test_a_known_device_stores_and_echoes(
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert Instance.objects.count() == 1
+    received = wait_until(
+        lambda: AuditEvent.objects.filter(event_id="110104", action="C").first(),
+        what="the storing association's audit row",
+    )
+    assert received.peer == "TESTSCU@127.0.0.1"
+    assert {(o.kind, o.identifier) for o in received.participants.all()} == {
+        ("patient", "1CT1"),
+        ("study", "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322"),
+    }
 
 
 def associate(port: int, *, calling: str, called: str, context: str = Verification) -> object:

@@ -205,6 +205,8 @@ class Harness:
         """A user to store and read with (admin), and the small model as the active version."""
         out = self.manage("create_user", "faults", "--role", "admin", "--no-password", "--token")
         self.token = out.strip().splitlines()[-1]
+        # The listener admits known devices only: the C-STORE client's AE title (clients.py).
+        self.manage("dicom_devices", "add", "FAULTSCU", "--store")
         self.model_version_id = self.django(f"model_register({str(model_file)!r})")
 
     def session(self) -> requests.Session:

@@ -108,6 +108,10 @@ def cstore_batch(
     tally.not_sent += len(mutants) - len(sendable)
     if not sendable:
         return
+    from archive.models import DicomDevice
+
+    # The listener admits known devices only.
+    DicomDevice.objects.get_or_create(ae_title="FUZZSCU", defaults={"may_store": True})
     ae = AE(ae_title="FUZZSCU")
     for context in sorted({c for _, c in sendable})[:120]:
         ae.add_requested_context(*context)

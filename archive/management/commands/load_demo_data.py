@@ -10,7 +10,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from archive.services.demo import PNEUMONIA_NPZ, demo_files_load, pneumonia_studies_load
+from archive.services.demo import (
+    PNEUMONIA_NPZ,
+    demo_devices_register,
+    demo_files_load,
+    pneumonia_studies_load,
+)
 from archive.services.imports import import_plan
 
 
@@ -52,6 +57,9 @@ class Command(BaseCommand):
                 wrapped, labels = pneumonia_studies_load(
                     npz_path=npz_path, count=options["count"], on_progress=lambda _: bar.update()
                 )
+        devices = demo_devices_register()
+        if devices:
+            self.stdout.write(f"DICOM devices admitted from 127.0.0.1: {', '.join(devices)}")
         for path, reason in files.refused:
             self.stdout.write(f"refused {path}: {reason}")
         self.stdout.write(
