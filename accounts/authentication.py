@@ -22,7 +22,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication
 
 from accounts.models import ApiToken
 from accounts.services import token_digest
@@ -38,7 +38,10 @@ def _cache_key(digest: str) -> str:
 
 class BearerTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: HttpRequest) -> tuple[Any, ApiToken] | None:  # type: ignore[override]
-        auth = get_authorization_header(request).split()
+        header = request.META.get("HTTP_AUTHORIZATION", b"")
+        if isinstance(header, str):
+            header = header.encode("iso-8859-1")  # as DRF's get_authorization_header
+        auth = header.split()
         if not auth or auth[0].lower() not in KEYWORDS:
             return None
         if len(auth) != 2:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from accounts.models import UserPreferences
 from config.errors import DomainError
@@ -16,14 +16,12 @@ MAX_KEY_LENGTH = 32
 MAX_SHORTCUTS = 100
 
 
-def preferences_get(*, user: AbstractBaseUser) -> UserPreferences:
+def preferences_get(*, user: User) -> UserPreferences:
     preferences, _created = UserPreferences.objects.get_or_create(user=user)
     return preferences
 
 
-def preferences_shortcuts_set(
-    *, user: AbstractBaseUser, shortcuts: dict[str, str]
-) -> UserPreferences:
+def preferences_shortcuts_set(*, user: User, shortcuts: dict[str, str]) -> UserPreferences:
     """Replace the user's shortcut choices; DomainError names the first bad entry."""
     if len(shortcuts) > MAX_SHORTCUTS:
         raise DomainError(f"At most {MAX_SHORTCUTS} shortcuts can be set.")

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser, Group, User
+from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -66,7 +66,7 @@ def token_digest(text: str) -> str:
 
 @transaction.atomic
 def token_create(
-    *, user: AbstractBaseUser, name: str = "", expires_at: dt.datetime | None = None
+    *, user: User, name: str = "", expires_at: dt.datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Issue a new token for `user`; returns the row and the token's text, which is stored
     nowhere: show it to the user now, it cannot be read back. The user's other tokens stay."""
@@ -79,7 +79,7 @@ def token_create(
     return token, text
 
 
-def token_list(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
+def token_list(*, user: User) -> QuerySet[ApiToken]:
     """The user's tokens that are not revoked, newest first (expired ones included)."""
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
 
