@@ -50,9 +50,10 @@ def own(*perms: str, note: str = "") -> Rule:
 
 
 def hidden(*perms: str, note: str = "") -> Rule:
-    """Like perm, but a signed-in user without the right gets 404, as for a thing that is not
-    there (annotation cases: an annotator learns nothing about cases that are not theirs)."""
-    return Rule("perm", perms, refused=(404,), note=note)
+    """The annotator holding the case (the matrix's "annotator" holds it, "other-annotator"
+    does not), superusers, or anyone holding one of `perms`; everyone else signed in gets 404,
+    as for a case that does not exist (an annotator learns nothing of cases not theirs)."""
+    return Rule("holder", perms, refused=(404,), note=note)
 
 
 # --- permissions, as accounts/roles.py grants them -----------------------------------------------
@@ -73,7 +74,7 @@ QUEUE_SETTINGS = "annotations.change_queuesettings"  # admin
 SCHEMA_READERS = ("ml.change_modelversion", "auth.change_user")
 AUDIT = "audit.view_auditevent"  # admin (issue 13, Audit)
 
-CASE_VIEWERS = (LABEL, REVIEW, QUEUE_SETTINGS)
+CASE_VIEWERS = (REVIEW, QUEUE_SETTINGS)
 # A DICOMweb read: patient data, radiologists, reviewers and admins; never annotators or devices.
 DICOMWEB_READ = {"GET": perm(READ_ARCHIVE)}
 

@@ -44,7 +44,7 @@ from tests.role_url_method_table import (
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ROLES = ("radiologist", "annotator", "reviewer", "admin", "modality")
 NOBODY = Rule("nobody")
-OWNER = "annotator/"  # the role whose user wrote the world's label
+OWNER = "annotator/"  # the annotator holding the world's case and its label
 STREAMS = {"api/worklist/events"}  # async views answering an endless stream
 # Where the world's objects are not used: a real candidate's comparison is an evaluation on the
 # test set by TensorFlow (25 s), so it is asked about a version that does not exist (404).
@@ -158,11 +158,20 @@ class Identity:
             return bool(self.user.is_superuser or all(self.user.has_perm(p) for p in rule.perms))
         if rule.who == "own":
             return self.name.startswith(OWNER) and any(self.user.has_perm(p) for p in rule.perms)
+        if rule.who == "holder":
+            return bool(
+                self.name.startswith(OWNER)
+                or self.user.is_superuser
+                or any(self.user.has_perm(p) for p in rule.perms)
+            )
         return False  # nobody
 
 
-IDENTITY_NAMES = ["anonymous", "superuser/session"] + [
-    f"{role}/{via}" for role in ROLES for via in ("token", "session")
+IDENTITY_NAMES = [
+    "anonymous",
+    "superuser/session",
+    *[f"{role}/{via}" for role in ROLES for via in ("token", "session")],
+    "other-annotator/token",  # an annotator holding no case
 ]
 
 
@@ -211,6 +220,10 @@ def world_make() -> World:
         token = token_issue(username=user.username)
         identities[f"{role}/token"] = Identity(f"{role}/token", "token", user, token=token)
         identities[f"{role}/session"] = Identity(f"{role}/session", "session", user)
+    other = user_create(username="matrix-other-annotator", password=None, roles=["annotator"])
+    identities["other-annotator/token"] = Identity(
+        "other-annotator/token", "token", other, token=token_issue(username=other.username)
+    )
     superuser = User.objects.create_superuser("matrix-superuser", password="pw-for-tests")
     identities["superuser/session"] = Identity("superuser/session", "session", superuser)
     for identity in identities.values():
@@ -481,6 +494,34 @@ def test_the_table_gives_the_api_schema_to_admins_only(world: World):
     readers = [role for role in ROLES if world.identities[f"{role}/token"].may(rule, "api")]
 
     assert readers == ["admin"]
+
+
+@pytest.mark.django_db
+def test_the_admin_role_cannot_open_a_superuser_in_django_admin(world: World):
+    """Product roles never reach superuser powers (issue 13, Access 1): to the admin role a
+    superuser's pages in Django's admin do not exist (302 to the index, or 404) or are refused
+    (403: deleting users is no role's right); a superuser opens them."""
+    superuser = world.identities["superuser/session"]
+    pages = [
+        f"/admin/auth/user/{superuser.user.pk}/{page}/"
+        for page in ("change", "password", "delete", "history")
+    ]
+    route = "admin/auth/user/<path:object_id>/change/"
+
+    answers = {
+        (name, method, url): send(world.identities[name], method, url, route)
+        for name in ("admin/session", "superuser/session")
+        for method in ADMIN_METHODS
+        for url in pages
+    }
+
+    opened = [key for key, (status, location) in answers.items() if status == 200]
+    assert sorted(opened) == sorted(
+        ("superuser/session", m, url) for m in ADMIN_METHODS for url in pages
+    )
+    for (name, _method, _url), (status, location) in answers.items():
+        if name == "admin/session":
+            assert (status, location) in ((302, "/admin/"), (403, ""), (404, ""))
 
 
 def cases(identity: Identity, route: str, rules: dict[str, Rule]) -> list[str]:
