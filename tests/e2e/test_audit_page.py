@@ -72,6 +72,7 @@ def test_an_admin_finds_the_reviewers_look_at_a_study_and_downloads_it(
         expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
         tab = page.get_by_role("link", name="Audit", exact=True)
         expect(tab).to_have_attribute("aria-current", "page")
+        expect(page.get_by_text("Coded as DICOM PS3.15 Annex A.5")).to_be_visible()
 
         # Filter by the reviewer's name: the address bar keeps it, every row is the reviewer's.
         page.get_by_label("User", exact=True).fill(REVIEWER)

@@ -38,6 +38,7 @@ export function mountAuditPage(root: HTMLElement, context: PageContext): () => v
   const alert = h("div", { class: "alert", role: "alert", hidden: true });
   const status = h("p", { class: "status", role: "status", "aria-live": "polite" });
   const empty = h("p", { class: "audit-empty", hidden: true });
+  const standard = h("span", { class: "audit-standard" });
   const loadMore = h("button", { type: "button", hidden: true }, "Load more");
   const csv = h("a", { class: "audit-csv", href: csvUrl(filters), download: "" }, "Download CSV");
 
@@ -108,7 +109,8 @@ export function mountAuditPage(root: HTMLElement, context: PageContext): () => v
           "p",
           { class: "muted" },
           "Who looked at or changed what, and when: every access to patient data, label and model " +
-            "change, change of users, roles and devices, and sign-in.",
+            "change, change of users, roles and devices, and sign-in. ",
+          standard,
         ),
         csv,
       ),
@@ -120,7 +122,10 @@ export function mountAuditPage(root: HTMLElement, context: PageContext): () => v
   );
 
   getAuditVocabulary(page.signal)
-    .then((vocabulary) => form.setVocabulary(vocabulary))
+    .then((vocabulary) => {
+      form.setVocabulary(vocabulary);
+      if (vocabulary.standard) standard.textContent = `Coded as ${vocabulary.standard}.`;
+    })
     .catch((error: unknown) => {
       // The events' own request says the same when the role is refused: one alert is enough.
       if (!page.signal.aborted && alert.hidden) showAlert(alert, describeError(error, "the event types", AUDIT));
