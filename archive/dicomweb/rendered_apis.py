@@ -21,6 +21,7 @@ from functools import partial
 from django.conf import settings
 from django.http import HttpResponse
 from django.http.request import QueryDict
+from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 
 from archive.dicom.render import FORMATS, RenderError, RenderOptions, frame_render
@@ -31,7 +32,6 @@ from archive.dicomweb.frames_apis import frame_number_parse
 from archive.dicomweb.multipart_response import (
     IMMUTABLE,
     ResponsePart,
-    StreamedBody,
     multipart_response,
 )
 from archive.models import Instance
@@ -112,26 +112,57 @@ def image_response(
 
 def images_response(
     request: Request, *, study_uid: str, series_uid: str | None = None
-) -> StreamedBody:
-    """Every frame of a study or series rendered, one image part each (see the docstring)."""
+) -> HttpResponseBase:
+    """Every frame of a study or series rendered, one image part each (see the docstring).
+
+    A client that accepts a bare image type (dicomweb-client's `image/jpeg`) gets the image
+    itself when there is one frame; several frames need multipart, and are a 406 saying so.
+    """
     rows = instance_frame_counts(study_uid=study_uid, series_uid=series_uid)
     frames = [(str(row["file"]), n) for row in rows for n in range(1, row["number_of_frames"] + 1)]
+    what = f"series {series_uid}" if series_uid else f"study {study_uid}"
     if not frames:
-        what = f"series {series_uid}" if series_uid else f"study {study_uid}"
         raise Undecodable(f"The {what} has no pixel data to render")
     maximum = settings.DICOMWEB_RENDERED_MAX_FRAMES
     if len(frames) > maximum:
         raise BadQuery(
-            f"The {'series' if series_uid else 'study'} has {len(frames)} frames; at most "
-            f"{maximum} are rendered in one answer. Ask for each series or instance."
+            f"The {what} has {len(frames)} frames; at most {maximum} are rendered in one "
+            "answer. Ask for each series or instance."
         )
     media_type = rendered_media_type(request)
     options = render_options(request.query_params, media_type)
+    if not _accepts_multipart(request, media_type):
+        if len(frames) > 1:
+            raise NotAcceptable(
+                f"The {what} renders as {len(frames)} images, sent as "
+                f'multipart/related; type="{media_type}"; accept that'
+            )
+        return image_file_response(frames[0][0], frame=1, options=options)
     parts = [
         ResponsePart(media_type, partial(_rendered_chunks, name, number, options))
         for name, number in frames
     ]
     return multipart_response(parts, part_type=media_type)
+
+
+def _accepts_multipart(request: Request, media_type: str) -> bool:
+    """Whether the preferred Accept range that covers `media_type` is a multipart one."""
+    for media_range in accept_parse(request.headers.get("Accept")):
+        if media_range.media_type == "*/*":
+            return True
+        if media_range.type_matches(media_type):
+            return media_range.multipart
+    return True
+
+
+def image_file_response(file_name: str, *, frame: int, options: RenderOptions) -> HttpResponse:
+    try:
+        body = frame_render(file_name, frame=frame, options=options)
+    except RenderError as exc:
+        raise Undecodable(str(exc)) from exc
+    response = HttpResponse(body, content_type=options.media_type)
+    response["Cache-Control"] = IMMUTABLE
+    return response
 
 
 def _rendered_chunks(file_name: str, frame: int, options: RenderOptions) -> Iterator[bytes]:
@@ -145,12 +176,12 @@ def _rendered_chunks(file_name: str, frame: int, options: RenderOptions) -> Iter
 
 
 class StudyRenderedApi(DicomwebReadApi):
-    def get(self, request: Request, study: str) -> StreamedBody:
+    def get(self, request: Request, study: str) -> HttpResponseBase:
         return images_response(request, study_uid=study)
 
 
 class SeriesRenderedApi(DicomwebReadApi):
-    def get(self, request: Request, study: str, series: str) -> StreamedBody:
+    def get(self, request: Request, study: str, series: str) -> HttpResponseBase:
         return images_response(request, study_uid=study, series_uid=series)
 
 

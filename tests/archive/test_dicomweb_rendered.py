@@ -14,6 +14,7 @@ from tests.conftest import SHARED_DICOM
 
 CT_SERIES = sorted((SHARED_DICOM / "ct" / "dcmqi_ct_3slice").glob("*.dcm"))
 SEG = SHARED_DICOM / "multiframe" / "seg_liver_3f.dcm"  # 3 frames, same study as CT_SERIES
+CT_SMALL = SHARED_DICOM / "ct" / "pydicom_CT_small.dcm"
 IN_ORDER = sorted(CT_SERIES, key=lambda p: int(pydicom.dcmread(p).InstanceNumber))
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,15 +68,28 @@ def test_a_study_renders_every_frame_of_every_series_as_png_on_request(reader):
     assert seg_frame_3 in [body for _, body in parts]
 
 
-def test_dicomweb_client_retrieves_a_rendered_series(reader):
+def test_a_series_of_one_frame_comes_as_the_image_itself_to_dicomweb_client(reader, ingest_file):
+    ingest_file(CT_SMALL)
+    study, series, _ = uids(CT_SMALL)
+
+    image = reader.retrieve_series_rendered(study, series, media_types=("image/jpeg",))
+
+    assert image == get(reader, f"{instance_path(CT_SMALL)}/rendered", "image/jpeg").content
+    assert Image.open(io.BytesIO(image)).format == "JPEG"
+
+
+def test_a_series_of_several_frames_asked_as_one_image_is_406_saying_to_ask_multipart(reader):
     study, series, _ = uids(CT_SERIES[0])
 
-    images = reader.retrieve_series_rendered(study, series, media_types=("image/jpeg",))
+    response = get(reader, f"/studies/{study}/series/{series}/rendered", "image/jpeg")
 
-    assert Image.open(io.BytesIO(images)).format == "JPEG"
+    assert response.status_code == 406
+    assert 'multipart/related; type="image/jpeg"' in response.json()["detail"]
 
 
-def test_a_study_of_more_frames_than_the_maximum_is_refused_with_the_count(client_for, settings):
+def test_a_study_of_more_frames_than_the_maximum_is_refused_with_the_count(
+    reader, client_for, settings
+):
     settings.DICOMWEB_RENDERED_MAX_FRAMES = 4
     study, series, _ = uids(SEG)
     client = client_for("radiologist")

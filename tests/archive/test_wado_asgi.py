@@ -36,7 +36,11 @@ def asgi_get(reader: tuple[AsyncClient, str], url: str, accept: str) -> tuple[in
 
 
 @pytest.mark.parametrize(
-    "accept", ['multipart/related; type="application/dicom"', "application/dicom"]
+    "accept",
+    [
+        'multipart/related; type="application/dicom"; transfer-syntax=*',
+        "application/dicom; transfer-syntax=*",
+    ],
 )
 def test_instances_stream_under_asgi_without_warnings(asgi_reader, ingest_file, accept):
     for path in CT_SLICES:
@@ -61,7 +65,27 @@ def test_a_series_streams_under_asgi_without_warnings(asgi_reader, ingest_file):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        status, body = asgi_get(asgi_reader, url, 'multipart/related; type="application/dicom"')
+        status, body = asgi_get(
+            asgi_reader, url, 'multipart/related; type="application/dicom"; transfer-syntax=*'
+        )
 
     assert status == 200
     assert all(path.read_bytes() in body for path in CT_SLICES)
+
+
+def test_a_series_decoded_to_the_default_syntax_streams_under_asgi_without_warnings(
+    asgi_reader, ingest_file
+):
+    """The slices are stored Implicit VR Little Endian: the default is Explicit, so each is
+    rewritten while the body streams."""
+    for path in CT_SLICES:
+        ingest_file(path)
+    first = pydicom.dcmread(CT_SLICES[0], stop_before_pixels=True)
+    url = f"/dicomweb/studies/{first.StudyInstanceUID}/series/{first.SeriesInstanceUID}"
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        status, body = asgi_get(asgi_reader, url, 'multipart/related; type="application/dicom"')
+
+    assert status == 200
+    assert body.count(b"application/dicom; transfer-syntax=1.2.840.10008.1.2.1\r\n") == 3
