@@ -172,7 +172,7 @@ def _send(
             dataset: Any = instance_dataset(match, accepted())
         except Exception:  # unreadable file or undecodable pixels: that one fails, go on
             failed += 1
-            logger.exception("retrieve_instance_unreadable instance_file=%s", match.file)
+            logger.exception("retrieve_instance_unreadable calling_ae=%s", _calling(event))
             dataset = FAILED_SUBOPERATION
         yield PENDING, dataset
     logger.info(

@@ -91,6 +91,9 @@ def test_findscu_study_root_finds_the_studies_that_match(
         "ModalitiesInStudy",
     }
     assert "StudyDate" not in answer
+    queries = AuditEvent.objects.filter(event_id="110112", peer="QRSCU@127.0.0.1")
+    assert queries.count() == 4  # one row per C-FIND request, with its matching keys
+    assert queries.filter(participants__identifier="ModalitiesInStudy=MR").exists()
 
 
 def test_findscu_patient_root_finds_patients_then_their_series_and_images(
@@ -215,6 +218,12 @@ def test_getscu_receives_the_study_on_its_own_association(
     files = list(tmp_path.glob("MR*"))
     assert len(files) == 1, result.stdout + result.stderr
     assert np.array_equal(pixels(files[0]), pixels(MR))
+    audited = AuditEvent.objects.get(event_id="110104", action="R")
+    assert (audited.peer, audited.outcome_description) == (
+        "QRSCU@127.0.0.1",
+        "C-GET of 1 instances",
+    )
+    assert ("study", uid_of(MR)) in {(o.kind, o.identifier) for o in audited.participants.all()}
 
 
 def test_a_store_only_device_is_refused_by_findscu_and_getscu(
@@ -277,3 +286,38 @@ def test_malformed_identifiers_get_a_failure_status_and_the_listener_goes_on(
     answers = c_find(listener, PatientRootQueryRetrieveInformationModelFind, good)
     assert [status for status, _ in answers] == [0xFF00, 0x0000]
     assert AuditEvent.objects.filter(event_id="110112").exists()
+
+
+def test_a_cancelled_c_find_stops_with_a_cancel_status(
+    listener: int,  # noqa: F811
+    transactional_db: None,
+) -> None:
+    from django.utils import timezone
+
+    from archive.models import Patient, Study
+
+    DicomDevice.objects.create(ae_title="QRSCU", may_query=True)
+    patient = Patient.objects.create(patient_id="P1", patient_name="MANY^STUDIES")
+    Study.objects.bulk_create(
+        Study(study_instance_uid=f"1.2.3.{n}", patient=patient, last_instance_at=timezone.now())
+        for n in range(3000)
+    )
+    identifier = Dataset()
+    identifier.QueryRetrieveLevel = "STUDY"
+    identifier.StudyInstanceUID = ""
+    identifier.PatientName = ""
+
+    ae = AE(ae_title="QRSCU")
+    ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
+    assoc = ae.associate("127.0.0.1", listener, ae_title=settings.DICOM_AE_TITLE)
+    statuses = []
+    try:
+        for status, _ in assoc.send_c_find(identifier, StudyRootQueryRetrieveInformationModelFind):
+            statuses.append(int(status.Status))
+            if len(statuses) == 1:
+                assoc.send_c_cancel(1, assoc.accepted_contexts[0].context_id)
+    finally:
+        assoc.release()
+
+    assert statuses[-1] == 0xFE00
+    assert len(statuses) < 3000

@@ -1,4 +1,4 @@
-"""manage.py dicom_listener: run the C-STORE/C-ECHO listener in the foreground."""
+"""manage.py dicom_listener: run the DICOM listener (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from archive.services.storage_sweep import temp_files_sweep
 
 class Command(BaseCommand):
     help = (
-        "Run the DICOM listener (C-STORE and C-ECHO SCP) in the foreground. It accepts every "
+        "Run the DICOM listener (C-ECHO, C-STORE, C-FIND, C-MOVE and C-GET SCP) in the "
+        "foreground. It admits the known devices only (manage.py dicom_devices), accepts every "
         "storage SOP class in every transfer syntax and stores instances as received. "
         "AE title, bind address and port come from DICOM_AE_TITLE, DICOM_BIND_ADDRESS and "
         "DICOM_PORT. SIGINT or SIGTERM stops accepting, lets open associations finish (up to "
