@@ -9,10 +9,12 @@ would create the table anew.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
 from django.db import migrations
+from django.utils.dateparse import parse_datetime
 
 TABLE = "authtoken_token"
 
@@ -31,7 +33,7 @@ def tokens_from_authtoken(apps: Any, schema_editor: Any) -> None:
             name="issued before tokens were hashed",
             prefix=key[:8],
             digest=hashlib.sha256(key.encode()).hexdigest(),
-            created_at=created,
+            created_at=_aware(created),
         )
         for key, user_id, created in rows
     )
@@ -40,6 +42,15 @@ def tokens_from_authtoken(apps: Any, schema_editor: Any) -> None:
         cursor.execute(f"DROP TABLE {TABLE}")
         cursor.execute("DELETE FROM django_migrations WHERE app = %s", ["authtoken"])
     apps.get_model("contenttypes", "ContentType").objects.filter(app_label="authtoken").delete()
+
+
+def _aware(value: Any) -> dt.datetime:
+    """SQLite hands the raw column back as naive text in UTC; PostgreSQL as an aware datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
 
 
 class Migration(migrations.Migration):
