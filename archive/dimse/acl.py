@@ -14,7 +14,7 @@ import logging
 import threading
 import weakref
 
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from pynetdicom import evt
 from pynetdicom.association import Association
 from pynetdicom.events import Event, EventHandlerType
@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 NOT_AUTHORISED = 0x0124  # PS3.7 C.5.? general status: Refused, Not Authorised
 # A-ASSOCIATE-RJ: rejected permanent, by the service user, with these reasons.
 REJECTED_PERMANENT = 0x01
+REJECTED_TRANSIENT = 0x02
+NO_REASON_GIVEN = 0x01
 SERVICE_USER = 0x01
 CALLING_AE_NOT_RECOGNISED = 0x03
 CALLED_AE_NOT_RECOGNISED = 0x07
@@ -76,7 +78,18 @@ class AssociationControl:
             _reject(assoc, calling, called, CALLED_AE_NOT_RECOGNISED, "called AE title not ours")
             return
         close_old_connections()
-        admission = device_admit(ae_title=calling, address=assoc.requestor.address)
+        try:
+            admission = device_admit(ae_title=calling, address=assoc.requestor.address)
+        except DatabaseError as exc:  # who is calling cannot be known now: try again later
+            logger.error(
+                "association_rejected calling_ae=%s reason=device_lookup_failed error=%s",
+                calling,
+                type(exc).__name__,
+            )
+            assoc.acse.send_reject(REJECTED_TRANSIENT, SERVICE_USER, NO_REASON_GIVEN)
+            connection.close()
+            assoc.kill()
+            return
         if admission.refused:
             _reject(assoc, calling, called, CALLING_AE_NOT_RECOGNISED, admission.refused)
             return

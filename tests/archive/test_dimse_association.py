@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
@@ -17,7 +19,7 @@ from archive.models import DicomDevice, Instance
 from audit.models import AuditEvent
 from tests.archive.test_cstore import dcmtk, listener  # noqa: F401
 from tests.conftest import SHARED_DICOM
-from tests.processes import wait_until
+from tests.processes import free_port, port_answers, product_env, running, wait_until
 
 CT = SHARED_DICOM / "ct" / "pydicom_CT_small.dcm"
 
@@ -185,3 +187,28 @@ def test_a_store_only_device_is_not_authorised_to_query_or_a_query_only_one_to_s
     assoc.release()
     assert status.Status == 0x0124
     assert not Instance.objects.exists()
+
+
+@pytest.fixture(scope="module")
+def lab_listener(django_db_setup: None, django_db_blocker: object) -> Iterator[int]:
+    """A listener with DICOM_ACCEPT_UNKNOWN_CALLERS=true, as on a lab bench."""
+    port = free_port()
+    args = [sys.executable, "manage.py", "dicom_listener", "--port", str(port), "--grace", "5"]
+    env = {**product_env(), "DICOM_ACCEPT_UNKNOWN_CALLERS": "true"}
+    with running(args, log_name="dicom-listener-lab.log", env=env) as proc:
+        wait_until(lambda: port_answers(port), what="the lab listener's port", process=proc)
+        yield port
+        proc.terminate()
+
+
+@pytest.mark.dimse
+def test_a_lab_listener_lets_unknown_callers_store_but_still_checks_the_called_ae_title(
+    lab_listener: int,
+    transactional_db: None,
+) -> None:
+    stored = storescu_as(lab_listener, calling="BENCHTOP", called=settings.DICOM_AE_TITLE)
+    wrong_called = storescu_as(lab_listener, calling="BENCHTOP", called="NOT_TRIAGE")
+
+    assert stored.returncode == 0, stored.stdout + stored.stderr
+    assert wrong_called.returncode != 0
+    assert Instance.objects.count() == 1
