@@ -130,3 +130,38 @@ def test_an_annotators_label_save_is_recorded_under_the_case_pseudonym_and_found
     patient_id = case.study.patient.patient_id
     assert [p for p, _ in objects_of(row, "patient")] == [patient_id]
     assert objects_of(row, "study") == [(case.study.study_instance_uid, "")]
+
+
+def test_retraining_requested_and_finished_and_settings_changed_are_software_configuration(
+    make_user,
+):
+    from ml.evaluation_services import training_settings_update
+    from ml.training_runs import training_run_request
+
+    admin = make_user("admin", "boss")
+    before = last_id()
+    training_settings_update(task="chest_xray_pneumonia", actor=admin, target_sensitivity=0.9)
+    run = training_run_request(task="chest_xray_pneumonia", mode="scratch", actor=admin)
+    run.status = "failed"
+    run.save()
+    rows = [r for r in rows_after(before) if r.event_id == "110100"]
+    assert [(r.event_type, r.action) for r in rows][-3:] == [
+        ("110131", "U"),
+        ("110131", "C"),
+        ("110131", "E"),
+    ]
+    assert [r.username for r in rows][-3:] == ["boss", "boss", ""]
+    assert "failed" in rows[-1].outcome_description
+    assert objects_of(rows[-1], "run") == [(str(run.pk), "")]
+
+
+def test_a_settings_change_through_the_api_is_one_row(client_for):
+    client = client_for("admin")
+    before = last_id()
+    response = client.put(
+        "/api/training/settings/chest_xray_pneumonia", {"target_sensitivity": 0.9}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    (row,) = rows_after(before)
+    assert (row.event_id, row.event_type, row.username) == ("110100", "110131", "admin-user")
+    assert ("chest_xray_pneumonia", "") in objects_of(row, "settings")
