@@ -369,12 +369,13 @@ def request(identity: Identity, method: str, url: str, route: str) -> Any:
 
 
 async def stream_status(identity: Identity, method: str, url: str) -> Any:
-    """An async view through the ASGI test client; the stream's body is never read."""
-    headers = {"Authorization": f"Bearer {identity.token}"} if identity.token else {}
-    client = AsyncClient(headers=headers)
+    """An async view through the ASGI test client; the stream's body is never read. (Headers
+    go with the request: AsyncClient's own default headers reach ASGI under WSGI names.)"""
+    client = AsyncClient()
     if identity.session_key:
         client.cookies[settings.SESSION_COOKIE_NAME] = identity.session_key
-    return await getattr(client, method.lower())(url)
+    headers = {"Authorization": f"Bearer {identity.token}"} if identity.token else {}
+    return await getattr(client, method.lower())(url, headers=headers)
 
 
 # --- expectations -------------------------------------------------------------------------------
