@@ -9,6 +9,7 @@ or the reverse proxy in front of it connects from), never a header a client coul
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
@@ -40,7 +41,7 @@ def lockout_response(
 ) -> HttpResponse:
     """429 saying when to try again: a page for a browser, JSON for an API client."""
     cool_off: dt.timedelta = settings.AXES_COOLOFF_TIME
-    minutes = round(cool_off.total_seconds() / 60)
+    minutes = max(1, math.ceil(cool_off.total_seconds() / 60))
     until = timezone.now() + cool_off  # each refused try starts the wait again
     retry = f"Try again in {minutes} minutes, after {until:%H:%M} UTC."
     if "application/json" in request.headers.get("Accept", ""):
