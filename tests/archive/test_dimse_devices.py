@@ -111,3 +111,19 @@ def test_other_roles_cannot_see_devices_in_the_admin(db: None) -> None:
     for role in ("reviewer", "radiologist", "modality"):
         response = staff_client(role).get("/admin/archive/dicomdevice/")
         assert response.status_code in (302, 403), role
+
+
+def test_the_demo_admits_dcmtks_default_ae_titles_from_this_machine_once(db: None) -> None:
+    from archive.services.demo import demo_devices_register
+
+    DicomDevice.objects.create(ae_title="FINDSCU", host="10.0.0.8", may_query=False)
+    first = demo_devices_register()
+    second = demo_devices_register()
+
+    assert first == ["ECHOSCU", "STORESCU", "MOVESCU", "GETSCU"] and second == []
+    store = DicomDevice.objects.get(ae_title="STORESCU")
+    assert (store.host, store.may_store, store.may_query) == ("127.0.0.1", True, False)
+    mover = DicomDevice.objects.get(ae_title="MOVESCU")
+    assert (mover.is_move_destination, mover.port) == (True, 11113)
+    # A device the site set up itself is left as it is.
+    assert DicomDevice.objects.get(ae_title="FINDSCU").host == "10.0.0.8"
