@@ -3,10 +3,11 @@
 The routes come from walking the URL configuration, Django admin's included (its index, and for
 every registered model its changelist, add, change, delete and history pages on a real object),
 so a route added later without a decision in the table fails here. Identities: anonymous, each
-product role by API token and by session (pages and the admin only take sessions), and a Django
-superuser. Allowed means anything but a refusal (401, 403, 405, a redirect to a login page) and
-never a 5xx; real objects (a stored CT, a study on the worklist, an annotation case held by the
-annotator, a model version, a training run, a schedule) make most allowed answers a real 2xx.
+product role by API token and by session (pages and the admin only take sessions), an annotator
+holding no case, and a Django superuser. Allowed means anything but a refusal (401, 403, 405, a
+redirect to a login page) and never a 5xx; real objects (a stored CT, a study on the worklist, an
+annotation case held by the annotator, a model version, a training run, a schedule) make most
+allowed answers a real 2xx.
 
 One test per identity, each listing every answer that differs from the table. Data is made once
 for the module in a transaction rolled back at the end; each request runs in a savepoint rolled
@@ -29,6 +30,7 @@ from django.db import transaction
 from django.test import AsyncClient, Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.conftest import SHARED_DICOM
 from tests.role_url_method_table import (
     ADMIN_METHODS,
     ADMIN_MODELS,
@@ -41,6 +43,7 @@ from tests.role_url_method_table import (
     Rule,
 )
 
+CT_SMALL = SHARED_DICOM / "ct" / "pydicom_CT_small.dcm"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ROLES = ("radiologist", "annotator", "reviewer", "admin", "modality")
 NOBODY = Rule("nobody")
@@ -200,40 +203,18 @@ def world_make() -> World:
     from django.contrib.contenttypes.models import ContentType
     from django.utils import timezone
 
-    from accounts.services import token_issue, user_create
     from annotations.models import Label
+    from archive.services.ingest import instance_ingest
     from ml.models import RetrainSchedule, TrainingRun
     from tests.annotations.label_cases import TASK, case_make, slot_give
     from tests.annotations.test_queue import model_version
     from tests.archive.dicomweb_helpers import uids
-    from tests.archive.test_read_permissions import CT_SMALL
 
     with open(CT_SMALL, "rb") as fp:
-        from archive.services.ingest import instance_ingest
-
         instance_ingest(fp=fp, source="test")
     study, series, sop = uids(CT_SMALL)
-
-    identities = {"anonymous": Identity("anonymous")}
-    for role in ROLES:
-        user = user_create(username=f"matrix-{role}", password="pw-for-tests", roles=[role])
-        token = token_issue(username=user.username)
-        identities[f"{role}/token"] = Identity(f"{role}/token", "token", user, token=token)
-        identities[f"{role}/session"] = Identity(f"{role}/session", "session", user)
-    other = user_create(username="matrix-other-annotator", password=None, roles=["annotator"])
-    identities["other-annotator/token"] = Identity(
-        "other-annotator/token", "token", other, token=token_issue(username=other.username)
-    )
-    superuser = User.objects.create_superuser("matrix-superuser", password="pw-for-tests")
-    identities["superuser/session"] = Identity("superuser/session", "session", superuser)
-    for identity in identities.values():
-        if identity.via == "token":
-            identity.client = Client(headers={"Authorization": f"Bearer {identity.token}"})
-        elif identity.via == "session":
-            identity.client.force_login(identity.user)
-            identity.session_key = identity.client.cookies[settings.SESSION_COOKIE_NAME].value
-
-    annotator = identities["annotator/token"].user
+    identities = identities_make()
+    annotator = identities[OWNER + "token"].user
     case = case_make(0)
     slot_give(case, annotator)
     label = Label.objects.create(
@@ -267,11 +248,37 @@ def world_make() -> World:
         "case_id": case.pseudonym,
         "label_id": str(label.pk),
         "token_id": "999999",
-        "id": str(identities["radiologist/token"].user.pk),
+        "id": str(annotator.pk),
         "content_type_id": str(ContentType.objects.get_for_model(User).pk),
-        "object_id": "",  # per admin model, below
+        "object_id": "",  # per admin model, in concrete_urls
     }
     return World(identities, kwargs, admin_objects_make())
+
+
+def identities_make() -> dict[str, Identity]:
+    """Anonymous; each role by token and by session; an annotator holding no case (by token);
+    a superuser (by session)."""
+    from django.contrib.auth.models import User
+
+    from accounts.services import token_issue, user_create
+
+    identities = {"anonymous": Identity("anonymous")}
+    for role in (*ROLES, "other-annotator"):
+        roles = ["annotator"] if role == "other-annotator" else [role]
+        user = user_create(username=f"matrix-{role}", password="pw-for-tests", roles=roles)
+        token = token_issue(username=user.username)
+        identities[f"{role}/token"] = Identity(f"{role}/token", "token", user, token=token)
+        if role != "other-annotator":
+            identities[f"{role}/session"] = Identity(f"{role}/session", "session", user)
+    superuser = User.objects.create_superuser("matrix-superuser", password="pw-for-tests")
+    identities["superuser/session"] = Identity("superuser/session", "session", superuser)
+    for identity in identities.values():
+        if identity.via == "token":
+            identity.client = Client(headers={"Authorization": f"Bearer {identity.token}"})
+        elif identity.via == "session":
+            identity.client.force_login(identity.user)
+            identity.session_key = identity.client.cookies[settings.SESSION_COOKIE_NAME].value
+    return identities
 
 
 def admin_objects_make() -> dict[str, str]:
@@ -292,7 +299,8 @@ def admin_objects_make() -> dict[str, str]:
     ClockedSchedule.objects.create(clocked_time=timezone.now())
     CrontabSchedule.objects.create(minute="5")
     SolarSchedule.objects.create(event="sunrise", latitude=50, longitude=8)
-    version = ModelVersion.objects.order_by("pk").first()
+    version = ModelVersion.objects.order_by("pk").last()  # the world's
+    assert version is not None
     ModelAuditEntry.objects.create(version=version, action=ModelAuditEntry.Action.REGISTERED)
     if apps.is_installed("axes"):
         axes_objects_make()
