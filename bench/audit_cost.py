@@ -139,6 +139,54 @@ def audit_footprint() -> dict[str, int]:
     return footprint
 
 
+def write_path_parts(study: StoredStudy, repeat: int = 200) -> dict[str, float]:
+    """Median ms of the audit write's parts, called in this process on the same database after
+    the measured rounds (they add `repeat` rows): where the added time goes."""
+    from django.contrib.auth.models import User
+    from django.db import connection, transaction
+
+    from audit import services
+
+    user = User.objects.get(username=USER)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_commit_probe (x integer)")
+
+    def median_ms(call: Any) -> float:
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
+    def insert_commit() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO bench_commit_probe VALUES (1)")
+
+    def event_write() -> None:
+        services.event_write(
+            event="instances_accessed",
+            action="R",
+            user=user,
+            source="127.0.0.1",
+            objects=services.study_objects(study.study),
+            method="GET",
+            path=f"/dicomweb/studies/{study.study}/metadata",
+            status=200,
+            duration_ms=1,
+        )
+
+    return {
+        "the user's roles (user_snapshot: one query)": median_ms(
+            lambda: services.user_snapshot(user)
+        ),
+        "one INSERT into a logged table and its COMMIT (WAL flush)": median_ms(insert_commit),
+        "event_write: roles, event and objects in one transaction, JSON line": median_ms(
+            event_write
+        ),
+    }
+
+
 def timed_get(session: requests.Session, url: str, accept: str) -> float:
     """Seconds until the whole body of a GET has arrived; fails on anything but 200."""
     started = time.perf_counter()
@@ -213,6 +261,7 @@ def report(
     before: dict[str, int],
     after: dict[str, int],
     off_rows: int,
+    parts: dict[str, float],
 ) -> str:
     requests_on = rows[0]["n"]
     # The measured rounds sent as many requests without the middleware: take out their rows.
@@ -244,11 +293,17 @@ def report(
         "",
         f"Storage: {events} audit events and {objects} audit objects for {requests_on} audited "
         f"requests ({events / requests_on:.2f} event and {objects / requests_on:.2f} objects per "
-        f"request: the patient, the study, and a QIDO search's query); the two tables grew by "
+        "request: the patient and the study, or for the QIDO search the patient and the query); "
+        f"the two tables grew by "
         f"{table_bytes / 1e6:.2f} MB with their indexes, **{table_bytes / requests_on:.0f} bytes "
         f"per request** (1 million requests: {table_bytes / requests_on / 1e3:.2f} GB); the "
         f"JSON lines beside them {jsonl / requests_on:.0f} bytes per request. The server without "
         f"the middleware wrote {off_per_request:.2f} rows per request of the same mix.",
+        "",
+        "Where the added time goes (each part's median, called in the bench's own process on the "
+        "same database right after the rounds):",
+        "",
+        *[f"- {name}: {ms:.2f} ms" for name, ms in parts.items()],
         "",
         f"Command: `.venv/bin/python -m bench.audit_cost --rounds {args.rounds} "
         f"--studies {args.studies} --seed {args.seed}`",
@@ -287,7 +342,8 @@ def main() -> None:
         for proc in (on, off):
             proc.terminate()
             proc.wait(timeout=30)
-    text = report(args, summarise(times), before, after, off_rows)
+    parts = write_path_parts(studies[0])
+    text = report(args, summarise(times), before, after, off_rows, parts)
     print(text)
     if not args.no_readme:
         block_replace("audit_cost", text)
