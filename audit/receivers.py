@@ -114,6 +114,8 @@ def _user_groups_changed(
 ) -> None:
     from django.contrib.auth.models import Group
 
+    if action == "post_clear" and not reverse:
+        services.user_roles_forget([instance.pk])
     if action not in ("post_add", "post_remove", "pre_clear"):
         return
     if reverse:  # changed from the group's side: instance is a group, pk_set users
@@ -127,6 +129,7 @@ def _user_groups_changed(
             groups = list(instance.groups.values_list("name", flat=True))
         else:
             groups = list(Group.objects.filter(pk__in=pk_set or ()).values_list("name", flat=True))
+    services.user_roles_forget(pk for pk, _ in users)
     if not users or not groups:
         return
     verb = "added to" if action == "post_add" else "removed from"
@@ -276,3 +279,19 @@ def _review_deleted(instance: Any, **_: Any) -> None:
         objects=case_objects(instance.case.pseudonym),
         description="review decision deleted",
     )
+
+
+# --- the archive: forget remembered patients of studies that changed ----------------------------
+@receiver(post_save, sender="archive.Study", dispatch_uid="audit.study_saved")
+@receiver(post_delete, sender="archive.Study", dispatch_uid="audit.study_deleted")
+def _study_changed(instance: Any, **_: Any) -> None:
+    services.study_patient_forget(uid=instance.study_instance_uid)
+
+
+@receiver(post_save, sender="archive.Patient", dispatch_uid="audit.patient_saved")
+@receiver(post_delete, sender="archive.Patient", dispatch_uid="audit.patient_deleted")
+def _patient_changed(instance: Any, created: bool = False, **_: Any) -> None:
+    # A corrected patient id or name: its old id is not known here, so everything is forgotten
+    # (a new patient has no studies remembered yet).
+    if not created:
+        services.study_patient_forget(everything=True)

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
 from django.db import DatabaseError, transaction
 
 from audit import context
@@ -103,22 +106,27 @@ def settings_object(name: str, **extra: Any) -> AuditObjectSpec:
 
 
 # --- patients of studies: one indexed query, remembered per process ----------------------------
-_PATIENT_CACHE: OrderedDict[str, tuple[str, str]] = OrderedDict()
+# uid -> ((patient id, patient name), monotonic expiry). Entries are forgotten when this process
+# saves or deletes the study or its patient (a corrected patient, a study deleted and received
+# again), and after _PATIENT_CACHE_SECONDS in any case, for changes made by other processes.
+_PATIENT_CACHE: OrderedDict[str, tuple[tuple[str, str], float]] = OrderedDict()
 _PATIENT_CACHE_SIZE = 2048
+_PATIENT_CACHE_SECONDS = 60.0
 _cache_lock = threading.Lock()
 
 
 def study_patient(uid: str) -> tuple[str, str] | None:
     """(patient id, patient name) of an archived study, or None when the archive lacks it.
 
-    Found studies are remembered (a study's patient does not change); absent ones are asked again,
-    since a study being received now will be there on the next request.
+    Found studies are remembered briefly; absent ones are asked again, since a study being
+    received now will be there on the next request.
     """
+    now = time.monotonic()
     with _cache_lock:
         hit = _PATIENT_CACHE.get(uid)
-        if hit is not None:
+        if hit is not None and hit[1] > now:
             _PATIENT_CACHE.move_to_end(uid)
-            return hit
+            return hit[0]
     from archive.models import Study
 
     row = (
@@ -129,10 +137,20 @@ def study_patient(uid: str) -> tuple[str, str] | None:
     if row is None:
         return None
     with _cache_lock:
-        _PATIENT_CACHE[uid] = row
+        _PATIENT_CACHE[uid] = (row, now + _PATIENT_CACHE_SECONDS)
+        _PATIENT_CACHE.move_to_end(uid)
         if len(_PATIENT_CACHE) > _PATIENT_CACHE_SIZE:
             _PATIENT_CACHE.popitem(last=False)
     return row
+
+
+def study_patient_forget(*, uid: str = "", everything: bool = False) -> None:
+    """Forget the remembered patient of a study, or of every study."""
+    with _cache_lock:
+        if everything:
+            _PATIENT_CACHE.clear()
+        elif uid:
+            _PATIENT_CACHE.pop(uid, None)
 
 
 def study_objects(uid: str, **extra: Any) -> list[AuditObjectSpec]:
@@ -209,11 +227,31 @@ def _check(*, event: str, action: str, outcome: int, event_type: str) -> None:
         raise ValueError(f"unknown audit outcome {outcome!r}; use one of 0, 4, 8, 12")
 
 
+def _roles_key(user_id: int) -> str:
+    return f"audit:roles:{user_id}"
+
+
+def user_roles(user_id: int) -> list[str]:
+    """The user's role names, from a short-lived per-process cache (a query saved per request;
+    a change of roles is seen at once in this process, receivers forget it)."""
+    roles = cache.get(_roles_key(user_id))
+    if roles is None:
+        from django.contrib.auth.models import Group
+
+        roles = sorted(Group.objects.filter(user=user_id).values_list("name", flat=True))
+        cache.set(_roles_key(user_id), roles, settings.PERMISSIONS_CACHE_SECONDS)
+    return list(roles)
+
+
+def user_roles_forget(user_ids: Iterable[int]) -> None:
+    cache.delete_many([_roles_key(pk) for pk in user_ids])
+
+
 def user_snapshot(user: Any) -> dict[str, Any]:
     """user_id, username and roles of a user now (nothing for None or anonymous)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return {}
-    roles = sorted(user.groups.values_list("name", flat=True))
+    roles = user_roles(user.pk)
     if user.is_superuser:
         roles.append("superuser")
     return {"user_id": user.pk, "username": user.get_username(), "roles": ",".join(roles)[:200]}

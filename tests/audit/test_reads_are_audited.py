@@ -103,3 +103,19 @@ def test_a_frame_by_frame_read_is_a_row_per_request_and_a_study_retrieve_one_row
     b"".join(response.streaming_content)
     rows = rows_after(before)
     assert [r.path.rsplit("/", 1)[-1] for r in rows] == ["1", "1", "1", study.study_instance_uid]
+
+
+def test_a_corrected_patient_is_named_on_the_next_read_not_the_remembered_one(client_for):
+    """Found: the per-process memory of a study's patient outlived a change of the patient (and a
+    study received again for another patient), so rows named the old patient."""
+    study, _ = stored_study()
+    client = client_for("reviewer")
+    url = f"/dicomweb/studies/{study.study_instance_uid}/metadata"
+    client.get(url)
+    patient = study.patient
+    patient.patient_id, patient.patient_name = "CORRECTED-1", "Corrected^Name"
+    patient.save()
+    before = last_id()
+    client.get(url)
+    (row,) = rows_after(before)
+    assert objects_of(row, "patient") == [("CORRECTED-1", "Corrected^Name")]
