@@ -38,6 +38,24 @@ def client_address(request: HttpRequest) -> str:
     return remote
 
 
+def _request_user(request: HttpRequest) -> Any:
+    """The request's user: DRF views set it from a token too; plain views that read a token
+    themselves (the worklist's live stream) leave it anonymous, so the token is looked up here."""
+    user = getattr(request, "user", None)
+    if (user is None or not user.is_authenticated) and "HTTP_AUTHORIZATION" in request.META:
+        from rest_framework.exceptions import AuthenticationFailed
+
+        from accounts.authentication import BearerTokenAuthentication
+
+        try:
+            found = BearerTokenAuthentication().authenticate(request)
+        except AuthenticationFailed:
+            return user
+        if found is not None:
+            return found[0]
+    return user
+
+
 def _outcome(status: int) -> tuple[int, str]:
     if status < 400:
         return 0, ""
@@ -87,7 +105,7 @@ class AuditMiddleware:
         state: context.RequestAudit,
         started: float,
     ) -> HttpResponse:
-        user = getattr(request, "user", None)
+        user = _request_user(request)
         authenticated = bool(user is not None and user.is_authenticated)
         if not authenticated and "HTTP_AUTHORIZATION" not in request.META:
             return response

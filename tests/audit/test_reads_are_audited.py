@@ -119,3 +119,12 @@ def test_a_corrected_patient_is_named_on_the_next_read_not_the_remembered_one(cl
     client.get(url)
     (row,) = rows_after(before)
     assert objects_of(row, "patient") == [("CORRECTED-1", "Corrected^Name")]
+
+
+def test_the_live_worklist_stream_opened_with_a_token_names_the_tokens_user(client_for):
+    """The stream reads its token itself (not through DRF); its row still names the user."""
+    client = client_for("reviewer")
+    before = last_id()
+    client.get("/api/worklist/events")  # 501 under the test's WSGI client; the row is the point
+    (row,) = rows_after(before)
+    assert (row.event_id, row.username) == ("110112", "reviewer-user")
