@@ -104,7 +104,16 @@ def celery_worker(
 
 
 @pytest.fixture(scope="session")
-def app_server(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
+def viewer_origin() -> str:
+    """The origin a viewer on another origin (OHIF, tests/e2e/test_ohif.py) is served from,
+    chosen before the web server starts so that the server allows it for DICOMweb (CORS)."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    django_db_setup: None, django_db_blocker: object, viewer_origin: str
+) -> Iterator[str]:
     """The product's web server as production runs it (gunicorn, uvicorn ASGI workers) on the
     test database; its base URL.
 
@@ -120,6 +129,7 @@ def app_server(django_db_setup: None, django_db_blocker: object) -> Iterator[str
     args = [sys.executable, "-m", "gunicorn", "config.asgi", "-b", f"127.0.0.1:{port}"]
     args += ["-k", "uvicorn_worker.UvicornWorker", "-w", "2", "--timeout", "120"]
     env = {**product_env(), "WHITENOISE_USE_FINDERS": "1", "WHITENOISE_AUTOREFRESH": "1"}
+    env["DICOMWEB_CORS_ALLOWED_ORIGINS"] = viewer_origin
     with running(args, log_name="gunicorn.log", env=env) as proc:
         wait_until(
             lambda: requests.get(f"{url}/accounts/login/", timeout=10),
