@@ -6,8 +6,6 @@ Read-only: the log has no write API. Each use of the events or CSV endpoints is 
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import user_has_perm
+from audit.export import csv_lines
 from audit.models import AuditEvent
 from audit.selectors import AuditFilters, audit_events, audit_events_page
 from audit.vocabulary import ACTIONS, EVENT_TYPES, EVENTS, OUTCOMES, display_of
@@ -171,49 +170,6 @@ class AuditEventListApi(APIView):
         return Response({"results": [event_json(e) for e in page], "next": next_cursor})
 
 
-CSV_HEADER = [
-    "id", "time", "event_code", "event", "event_type_code", "event_type", "action", "outcome",
-    "outcome_description", "user_id", "username", "roles", "source", "peer", "method", "path",
-    "status", "duration_ms", "patients", "studies", "objects",
-]  # fmt: skip
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _patient_text(obj: Any) -> str:
-    return f"{obj.identifier} {obj.name}".strip()
-
-
-def _cell(value: Any) -> Any:
-    """A cell a spreadsheet will not run: text from DICOM headers may start with = + - @."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _csv_rows(events: Any) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
-    for e in events.iterator(chunk_size=500):
-        objects = list(e.participants.all())
-        yield writer.writerow(
-            [_cell(v) for v in [
-                e.pk, e.time.astimezone(UTC).isoformat(), e.event_id, display_of(e.event_id),
-                e.event_type, display_of(e.event_type) if e.event_type else "",
-                ACTIONS.get(e.action, e.action), e.outcome, e.outcome_description,
-                "" if e.user_id is None else e.user_id, e.username, e.roles.replace(",", " "),
-                e.source, e.peer, e.method, e.path, "" if e.status is None else e.status,
-                "" if e.duration_ms is None else e.duration_ms,
-                " ".join(_patient_text(o) for o in objects if o.kind == "patient"),
-                " ".join(o.identifier for o in objects if o.kind == "study"),
-                " ".join(f"{o.kind}:{o.identifier}" for o in objects),
-            ]]
-        )  # fmt: skip
-
-
 def _stamp(value: datetime | None, default: str) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") if value else default
 
@@ -229,7 +185,7 @@ class AuditEventCsvApi(APIView):
     def get(self, request: Request) -> StreamingHttpResponse:
         filters = _filters(FiltersSerializer, request).filters()
         response = StreamingHttpResponse(
-            _csv_rows(audit_events(filters=filters)), content_type="text/csv; charset=utf-8"
+            csv_lines(audit_events(filters=filters)), content_type="text/csv; charset=utf-8"
         )
         name = (
             f"audit-{_stamp(filters.since, 'start')}-{_stamp(filters.until or timezone.now(), '')}"

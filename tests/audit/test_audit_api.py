@@ -141,3 +141,22 @@ def test_a_reviewers_view_is_found_by_patient_and_study(admin, client_for):
                    {"study": study_row.study_instance_uid}):  # fmt: skip
         body = admin.get("/api/audit/events", {**params, "user": "reviewer"}).json()
         assert [r["event"]["code"] for r in body["results"]] == ["110103"], params
+
+
+def test_the_export_command_writes_json_lines_or_csv_and_is_recorded(make_user, tmp_path):
+    import json
+
+    from django.core.management import call_command
+
+    _seed(make_user)
+    out = tmp_path / "audit.jsonl"
+    before = last_id()
+    call_command("audit_export", "--since", "2020-01-01", "--output", str(out))
+    messages = [json.loads(line) for line in out.read_text().splitlines()]
+    codes = [m["EventIdentification"]["EventID"]["csd-code"] for m in messages]
+    assert codes[:3] == ["110112", "110103", "110103"]
+    (row,) = rows_after(before)
+    assert row.event_id == "110101"
+    csv_out = tmp_path / "audit.csv"
+    call_command("audit_export", "--format", "csv", "--output", str(csv_out))
+    assert csv_out.read_text().startswith("id,time,event_code")
