@@ -18,10 +18,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Rule:
-    """who: "public" (anonymous too), "signed-in" (any identity the route authenticates),
-    "staff" (Django admin: is_staff), "perm" (superusers, or anyone holding one of `perms`),
-    "module" (Django admin app index: staff with a permission in the app `perms[0]`),
-    "nobody" (not even a superuser: the route refuses everyone)."""
+    """Who may use a route with a method, and what a signed-in user who may not gets.
+
+    who: "public" (anonymous too), "signed-in" (any identity the route authenticates), "staff"
+    (Django admin: is_staff), "perm" (superusers, or anyone holding one of `perms`), "all"
+    (superusers, or anyone holding every one of `perms`), "owner" (only the annotator holding
+    the world's case and author of its label, with one of `perms`), "holder" (that annotator,
+    superusers, or anyone holding one of `perms`), "module" (Django admin app index: staff with
+    a permission in the app of the URL), "nobody" (not even a superuser)."""
 
     who: str
     perms: tuple[str, ...] = ()
@@ -46,7 +50,13 @@ def perm_all(*perms: str, note: str = "") -> Rule:
 def own(*perms: str, note: str = "") -> Rule:
     """Only the object's own author, who holds one of `perms`: the matrix's annotator wrote its
     label; nobody else, superusers included, may change another's label (403)."""
-    return Rule("own", perms, note=note)
+    return Rule("owner", perms, note=note)
+
+
+def held(*perms: str, note: str = "") -> Rule:
+    """Only the annotator holding the case (with one of `perms`), superusers not excepted:
+    403 to who may not annotate, 404 to other annotators, as for a case that does not exist."""
+    return Rule("owner", perms, refused=(403, 404), note=note)
 
 
 def hidden(*perms: str, note: str = "") -> Rule:
@@ -187,7 +197,7 @@ ROUTES: dict[str, dict[str, Rule]] = {
     "api/annotate/cases/<str:pseudonym>/labels": {"PUT": perm(LABEL)},
     "api/annotate/labels/<int:label_id>": {"PATCH": own(LABEL), "DELETE": own(LABEL)},
     "api/annotate/next": {"POST": perm(LABEL)},
-    "api/annotate/cases/<str:pseudonym>": {"GET": perm(LABEL)},
+    "api/annotate/cases/<str:pseudonym>": {"GET": held(LABEL)},
     "api/annotate/cases/<str:pseudonym>/skip": {"POST": perm(LABEL)},
     "api/annotate/queue-settings/<str:task>": {
         "GET": perm(QUEUE_SETTINGS),

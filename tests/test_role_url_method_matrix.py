@@ -159,7 +159,7 @@ class Identity:
             return bool(self.user.is_superuser or any(self.user.has_perm(p) for p in rule.perms))
         if rule.who == "all":
             return bool(self.user.is_superuser or all(self.user.has_perm(p) for p in rule.perms))
-        if rule.who == "own":
+        if rule.who == "owner":
             return self.name.startswith(OWNER) and any(self.user.has_perm(p) for p in rule.perms)
         if rule.who == "holder":
             return bool(
