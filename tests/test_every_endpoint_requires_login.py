@@ -1,5 +1,8 @@
 """Every endpoint refuses anonymous users: found by walking the URL configuration, so an
-endpoint added later without authentication fails here."""
+endpoint added later without authentication fails here.
+
+What each role, by token and by session, may do with every method of every route (Django's admin
+included) is tests/test_role_url_method_matrix.py's, against tests/role_url_method_table.py."""
 
 from __future__ import annotations
 
