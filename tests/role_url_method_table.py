@@ -286,13 +286,13 @@ def standard(
     )
 
 
-SUPERUSER_ONLY = "superusers only: no product role holds a permission on it"
-
+# Who reaches which page follows from the permissions accounts/roles.py grants: the admin role
+# holds view/add/change of auth.user, view/change of ml.modelversion and all of
+# archive.dicomdevice; no role holds any other permission below, so the rest is superusers' only.
 ADMIN_MODELS: dict[str, AdminModel] = {
-    # Users: the admin role manages accounts (view, add, change; never delete, never superusers).
+    # Users: the admin role manages accounts (never deletes them, never sees superusers).
     "auth.user": standard("auth.user"),
-    "auth.group": standard("auth.group"),  # SUPERUSER_ONLY
-    "authtoken.tokenproxy": standard("authtoken.tokenproxy"),  # SUPERUSER_ONLY
+    "auth.group": standard("auth.group"),
     # Tokens are made by create_token or /api/me/tokens and shown once: never added here.
     "accounts.apitoken": standard("accounts.apitoken", add=False),
     # django-axes' records of logins and lockouts: read (and a lockout cleared) by superusers.
@@ -309,6 +309,4 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "ml.modelauditentry": standard("ml.modelauditentry", add=False, change=False),
     # Sending and querying DICOM devices: the admin role manages them (issue 13, Access 2).
     "archive.dicomdevice": standard("archive.dicomdevice"),
-    # The audit log: read only, deletable by nobody (append-only).
-    "audit.auditevent": standard("audit.auditevent", add=False, change=False, delete=False),
 }

@@ -462,6 +462,18 @@ def test_every_admin_model_is_in_the_table():
     )
 
 
+def test_the_table_names_only_routes_and_admin_models_that_exist():
+    routes = all_routes()
+    labels = {model._meta.label_lower for model in admin.site._registry}
+
+    stale = [
+        route for route in [*ROUTES, *ADMIN_SITE] if not any(r.startswith(route) for r in routes)
+    ]
+
+    assert stale == [], "no such route: take it out of the table"
+    assert set(ADMIN_MODELS) - labels == set(), "not in the admin: take it out of ADMIN_MODELS"
+
+
 def test_the_walk_finds_the_api_dicomweb_pages_and_admin():
     routes = all_routes()
 
