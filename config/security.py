@@ -89,7 +89,7 @@ class SessionLimitsMiddleware:
     def _signed_out(self, request: HttpRequest, reason: str) -> HttpResponse:
         logout(request)
         # Shown by the login page the user lands on (a cookie: the session is gone).
-        messages.info(request, reason)
+        messages.info(request, reason, fail_silently=True)
         if request.path_info.startswith(PRIVATE_PREFIXES):
             response = JsonResponse({"detail": reason, "code": "session_expired"}, status=401)
             response["WWW-Authenticate"] = 'Bearer realm="api"'
