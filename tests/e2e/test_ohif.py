@@ -1,7 +1,8 @@
 """OHIF Viewer v3, as published on the npm registry, used against our archive from another
 origin: its study list shows every stored study (one with no Modality included), its viewer
-loads the stored pixels of a CT and of the chest CR and paints the CT, with no failed request
-and no request leaving the machine.
+loads the stored pixels of a CT and of the chest CR and paints both (the CR with OHIF's CPU
+renderer: its WebGL path paints it black on the test machine's software GPU), with no failed
+request and no request leaving the machine.
 
 OHIF is a client nobody here wrote; hospitals put it (or viewers like it) in front of their
 archive. It reaches our DICOMweb across origins (CORS, `DICOMWEB_CORS_ALLOWED_ORIGINS`) with a
@@ -273,12 +274,21 @@ def test_ohif_paints_the_ct(
     _expect_painted(viewer)
 
 
+def test_ohif_paints_the_chest_cr_with_its_cpu_renderer(
+    viewer: Page, ohif: str, stored_studies: dict[str, StoredStudy]
+) -> None:
+    # OHIF's per-session switch for machines whose GPU cannot draw an image (test below).
+    viewer.goto(f"{ohif}/viewer?StudyInstanceUIDs={stored_studies['cr'].uid}&viewportRendering=cpu")
+
+    _expect_painted(viewer)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="OHIF 3.13.2 loads the 1841 x 1955 15-bit CR (test above) but its WebGL path paints "
     "it black on SwiftShader, the software GPU of the test machine; the CT paints",
 )
-def test_ohif_paints_the_chest_cr(
+def test_ohif_paints_the_chest_cr_with_webgl(
     viewer: Page, ohif: str, stored_studies: dict[str, StoredStudy]
 ) -> None:
     viewer.goto(f"{ohif}/viewer?StudyInstanceUIDs={stored_studies['cr'].uid}")
