@@ -219,6 +219,10 @@ def test_a_slot_taken_over_after_its_lock_expired_takes_the_late_holders_drafts_
     assert late.get(f"/api/annotate/cases/{case['id']}").status_code == 404
 
 
+def _audit_query(sql: str) -> bool:
+    return '"audit_audit' in sql or sql.startswith('SELECT "auth_group"."name"')
+
+
 def test_next_case_costs_a_handful_of_queries_however_far_the_annotator_is(
     api_client_as, scored_pool
 ):
@@ -236,7 +240,11 @@ def test_next_case_costs_a_handful_of_queries_however_far_the_annotator_is(
     for _ in range(3):
         with CaptureQueriesContext(connection) as queries:
             case = client.post("/api/annotate/next", {}, format="json").json()
-        counts.append(len([q for q in queries if "SAVEPOINT" not in q["sql"]]))
+        # The audit's own statements (the request's row; its user's roles, read once) are not
+        # the view's; bench/README.md gives the audit's cost per request.
+        counts.append(
+            len([q for q in queries if "SAVEPOINT" not in q["sql"] and not _audit_query(q["sql"])])
+        )
         CaseSlot.objects.filter(
             case__pseudonym=case["id"], annotator__username="annotator-a"
         ).update(status="submitted")
