@@ -85,8 +85,8 @@ class AuditMiddleware:
     ) -> None:
         state = context.current.get()
         match = request.resolver_match
-        if state is None or match is None:
-            return None
+        if state is None or match is None or request.method == "OPTIONS":
+            return None  # a CORS preflight or OPTIONS carries no data of anyone
         key = catalog.route_key(match.url_name, match.namespace, match.route)
         audited = catalog.lookup(key, request.method or "GET")
         if audited is not None:
