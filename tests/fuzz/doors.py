@@ -24,7 +24,8 @@ from pydicom.filereader import _read_file_meta_info, read_preamble
 from tests.archive.dicomweb_helpers import multipart_parts
 from tests.archive.stow_helpers import multipart_body
 
-DICOM_PART = 'multipart/related; type="application/dicom"'
+# transfer-syntax=*: the stored bytes, which the round trip compares (the default is decoded).
+DICOM_PART = 'multipart/related; type="application/dicom"; transfer-syntax=*'
 # The archive's own failure (PS3.4 0x0110): a fault, like a 5xx, not a refusal of the input.
 PROCESSING_FAILURE = 0x0110
 
