@@ -14,7 +14,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 from django.dispatch import receiver
 
-from audit import services
+from audit import context, services
 from audit.services import audit_record, record_now
 
 # User fields whose change is a change of the user's security roles.
@@ -285,7 +285,16 @@ def _review_deleted(instance: Any, **_: Any) -> None:
 @receiver(post_save, sender="archive.Study", dispatch_uid="audit.study_saved")
 @receiver(post_delete, sender="archive.Study", dispatch_uid="audit.study_deleted")
 def _study_changed(instance: Any, **_: Any) -> None:
-    services.study_patient_forget(uid=instance.study_instance_uid)
+    uid = instance.study_instance_uid
+    services.study_patient_forget(uid=uid)
+    # A study stored by this request (STOW-RS) is named in the request's row, with its patient.
+    state = context.current.get()
+    pending = state.pending if state is not None else None
+    stored_here = pending is not None and pending.event == "instances_transferred"
+    if stored_here and services.study(uid) not in pending.objects:  # type: ignore[union-attr]
+        pending.merge(  # type: ignore[union-attr]
+            event_type="", outcome=0, description="", objects=services.study_objects(uid)
+        )
 
 
 @receiver(post_save, sender="archive.Patient", dispatch_uid="audit.patient_saved")

@@ -128,3 +128,19 @@ def test_the_live_worklist_stream_opened_with_a_token_names_the_tokens_user(clie
     client.get("/api/worklist/events")  # 501 under the test's WSGI client; the row is the point
     (row,) = rows_after(before)
     assert (row.event_id, row.username) == ("110112", "reviewer-user")
+
+
+def test_a_stow_is_one_row_naming_the_stored_study_and_its_patient(client_for):
+    from tests.archive.stow_helpers import multipart_body_of_files
+    from tests.conftest import SHARED_DICOM
+
+    client = client_for("modality")
+    body, content_type = multipart_body_of_files([SHARED_DICOM / "ct" / "pydicom_CT_small.dcm"])
+    before = last_id()
+    response = client.generic("POST", "/dicomweb/studies", body, content_type=content_type)
+    assert response.status_code == 200, response.content
+    (row,) = rows_after(before)
+    assert (row.event_id, row.action, row.username) == ("110104", "C", "modality-user")
+    (study_uid,) = [uid for uid, _ in objects_of(row, "study")]
+    assert study_uid.startswith("1.3.6.1.4.1.5962")
+    assert len(objects_of(row, "patient")) == 1
