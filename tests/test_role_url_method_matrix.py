@@ -562,6 +562,9 @@ def cases(identity: Identity, route: str, rules: dict[str, Rule]) -> list[str]:
 @pytest.mark.parametrize("name", IDENTITY_NAMES)
 def test_each_identity_gets_what_the_table_says(world: World, name: str):
     identity = world.identities[name]
+    if identity.via == "session":  # a fresh session: requests' own saves are rolled back, so
+        identity.client.force_login(identity.user)  # the idle timeout counts from the login
+        identity.session_key = identity.client.cookies[settings.SESSION_COOKIE_NAME].value
     wrong = []
     for route in all_routes():
         rules = rules_for(route)
