@@ -20,10 +20,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 
 from audit import context
 from audit.emit import emit_event
+from audit.insert import rows_insert
 from audit.models import AuditEvent, AuditObject
 from audit.vocabulary import ACTIONS, OUTCOMES, event_code, event_type_code
 from config.errors import DomainError
@@ -302,11 +303,7 @@ def event_write(
         for o in objects
     ]
     try:
-        with transaction.atomic():
-            row.save()
-            for participant in participants:
-                participant.event = row
-            AuditObject.objects.bulk_create(participants)
+        rows_insert(row, participants)
     except DatabaseError as exc:
         logger.error(
             "audit_write_failed event=%s action=%s error=%s",

@@ -144,3 +144,25 @@ def test_a_stow_is_one_row_naming_the_stored_study_and_its_patient(client_for):
     (study_uid,) = [uid for uid, _ in objects_of(row, "study")]
     assert study_uid.startswith("1.3.6.1.4.1.5962")
     assert len(objects_of(row, "patient")) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_pays_for_its_row_in_one_statement(client_for):
+    """In autocommit, as in production, the event and its patient and study go to PostgreSQL
+    in one statement: one round trip added to the request, not BEGIN, two INSERTs and COMMIT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    study, _ = stored_study()
+    client = client_for("reviewer")
+    url = f"/dicomweb/studies/{study.study_instance_uid}/metadata"
+    client.get(url)  # the study's patient and the user's roles are remembered after this
+    before = last_id()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+
+    audit_statements = [q["sql"] for q in queries if "audit_audit" in q["sql"]]
+    assert len(audit_statements) == 1, audit_statements
+    [row] = rows_after(before)
+    assert objects_of(row, "patient") == [(PATIENT_ID, PATIENT_NAME)]
+    assert objects_of(row, "study") == [(study.study_instance_uid, "")]
