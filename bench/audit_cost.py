@@ -179,7 +179,7 @@ def write_path_parts(study: StoredStudy, repeat: int = 200) -> dict[str, float]:
     return {
         "the user's roles (user_snapshot)": median_ms(lambda: services.user_snapshot(user)),
         "one INSERT into a logged table and its COMMIT (WAL flush)": median_ms(insert_commit),
-        "event_write: roles, event and objects in one transaction, JSON line": median_ms(
+        "event_write: roles, event and objects in one INSERT statement, JSON line": median_ms(
             event_write
         ),
     }
