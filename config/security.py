@@ -3,7 +3,7 @@
 SessionLimitsMiddleware signs a browser session out after SESSION_IDLE_SECONDS without a request,
 and SESSION_COOKIE_AGE after it signed in, however active (Django's own expiry slides forward at
 every save, so it is no absolute limit). API tokens are not sessions: a request that presents
-one is left alone.
+one (Bearer or Token) is left alone.
 
 Activity is written to the session at most once every ACTIVITY_WRITE_SECONDS: an open viewer
 sends dozens of frame requests a second, and writing the session row for each would make every
@@ -37,6 +37,7 @@ SIGNED_IN_KEY = "_signed_in_at"
 ACTIVITY_WRITE_SECONDS = 60
 # Answers here may carry patient data (or API results derived from it).
 PRIVATE_PREFIXES = ("/api/", "/dicomweb/")
+TOKEN_SCHEMES = ("bearer", "token")
 
 
 def idle_message(seconds: float) -> str:
@@ -71,7 +72,7 @@ class SessionLimitsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if "Authorization" in request.headers:
+        if _presents_token(request):
             return self.get_response(request)  # a token: no session to time out
         session = request.session
         now = time.time()
@@ -104,6 +105,14 @@ def session_clocks_start(request: HttpRequest | None, **_: object) -> None:
         now = time.time()
         request.session[SIGNED_IN_KEY] = now
         request.session[LAST_ACTIVITY_KEY] = now
+
+
+def _presents_token(request: HttpRequest) -> bool:
+    """A Bearer or Token credential (accounts.authentication), valid or not: a bad one is refused
+    there. Any other Authorization header would fall through to the session cookie, so it does
+    not exempt the request from the session's limits."""
+    scheme = request.headers.get("Authorization", "").split(" ", 1)[0].lower()
+    return scheme in TOKEN_SCHEMES
 
 
 class NoStoreMiddleware:

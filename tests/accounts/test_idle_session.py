@@ -132,3 +132,17 @@ def test_api_tokens_do_not_time_out(
     assert browser.get("/api/me").status_code == 401
 
     assert token_client.get("/api/me").status_code == 200  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("header", ["Basic aWRsZTpyZWFkZXI=", "Digest x", "anything"])
+def test_an_authorization_header_that_is_no_token_does_not_keep_an_idle_session_alive(
+    browser: Client, header: str
+) -> None:
+    """Only a token scheme exempts a request from the session's limits: any other header would
+    fall through to the session cookie, and a stolen idle cookie would work again."""
+    away(browser, 31 * MINUTE)
+
+    response = browser.get("/api/me", HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "session_expired"
